@@ -1,0 +1,5 @@
+"""`python -m opsflow` runs the command line."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,136 @@
+"""Reconcile job files into the store: new events get their steps, moved events move their pending steps.
+
+A step that has started (running, done, failed, missed) is never touched: the store records what happened.
+`diff_event` is pure; `apply_events` writes what it returns in one transaction per event.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from . import store as db
+from .jobspec import Event
+from .plan import Step, plan_event
+from .store import Store
+
+PENDING = ("planned",)
+
+
+@dataclass
+class Change:
+    """One change `apply` makes (or would make with --dry-run)."""
+
+    action: str  # add-event, update-event, add-step, move-step, cancel-step, restore-step, keep-step
+    step_key: str | None
+    message: str
+    values: dict = field(default_factory=dict, repr=False)
+    step_id: int | None = field(default=None, repr=False)
+
+
+@dataclass
+class ApplyResult:
+    event_id: str
+    path: str
+    changes: list[Change]
+
+    @property
+    def is_changed(self) -> bool:
+        return any(c.action != "keep-step" for c in self.changes)
+
+
+def apply_events(store: Store, events: list[Event], now: datetime, *, dry_run: bool = False) -> list[ApplyResult]:
+    """Bring the store in line with `events`. With `dry_run`, compute and return the changes only."""
+    results = []
+    planned = [(event, plan_event(event)) for event in events]  # every plan is valid before any write
+    for event, steps in planned:
+        with store.begin() as conn:
+            row = db.get_event(conn, event.id)
+            existing = db.list_steps(conn, [event.id]) if row else []
+            changes = diff_event(event, steps, row, existing, now)
+            if not dry_run:
+                _write(conn, event, changes, now)
+        results.append(ApplyResult(event.id, str(event.path), changes))
+    return results
+
+
+def diff_event(event: Event, steps: list[Step], row, existing: list, now: datetime) -> list[Change]:
+    """The changes that bring the stored event `row` and its `existing` steps in line with the plan."""
+    values = _event_values(event)
+    if row is None:
+        changes = [Change("add-event", None, f"new event, {len(steps)} steps planned", values)]
+        changes += [Change("add-step", s.key, "", _step_values(s, now)) for s in steps]
+        return changes
+    if row["spec_hash"] == values["spec_hash"] and row["source_path"] == values["source_path"]:
+        return []
+
+    changes: list[Change] = []
+    moved = row["start_at"] != event.start_at or row["end_at"] != event.end_at
+    if moved:
+        values["sequence"] = row["sequence"] + 1
+        message = f"seminar moved from {_show(event, row['start_at'])} to {_show(event, event.start_at)}"
+    else:
+        message = "job file changed"
+    changes.append(Change("update-event", None, message, values))
+
+    by_key = {s["key"]: s for s in existing}
+    for step in steps:
+        old = by_key.pop(step.key, None)
+        new = _step_values(step, now)
+        if old is None:
+            changes.append(Change("add-step", step.key, f"added, due {_show(event, new['due_at'])}", new))
+        elif old["state"] == "cancelled":
+            changes.append(Change("restore-step", step.key, f"planned again, due {_show(event, new['due_at'])}",
+                                  {**new, "state": "planned"}, old["id"]))
+        elif old["state"] not in PENDING:
+            if step.due_at is not None and old["due_at"] != step.due_at:
+                changes.append(Change("keep-step", step.key, f"already {old['state']}; left as it is"))
+        elif step.due_at is not None and old["due_at"] != step.due_at:
+            changes.append(Change("move-step", step.key, f"moved from {_show(event, old['due_at'])} to "
+                                                         f"{_show(event, step.due_at)}", new, old["id"]))
+        elif _differs(old, new):
+            update = {k: new[k] for k in ("at_expr", "after_key", "params_json", "kind")}
+            changes.append(Change("move-step", step.key, "updated", update, old["id"]))
+    for old in by_key.values():
+        if old["state"] in PENDING:
+            changes.append(Change("cancel-step", old["key"], "cancelled (no longer in the job file)",
+                                  {"state": "cancelled"}, old["id"]))
+    return changes
+
+
+def _write(conn, event: Event, changes: list[Change], now: datetime) -> None:
+    for change in changes:
+        if change.action == "add-event":
+            db.insert_event(conn, change.values, now)
+        elif change.action == "update-event":
+            db.update_event(conn, event.id, change.values, now)
+        elif change.action == "add-step":
+            db.insert_step(conn, event.id, change.values, now)
+        elif change.action in ("move-step", "cancel-step", "restore-step"):
+            db.update_step(conn, change.step_id, change.values, now)
+
+
+def _event_values(event: Event) -> dict:
+    spec = event.spec.event
+    return {
+        "id": event.id, "series": spec.series, "title": spec.title, "start_at": event.start_at,
+        "end_at": event.end_at, "timezone": spec.timezone, "language": spec.language,
+        "source_path": str(event.path), "spec_json": event.spec_json(), "spec_hash": event.spec_hash(),
+    }
+
+
+def _step_values(step: Step, now: datetime) -> dict:
+    return {
+        "key": step.key, "kind": step.kind, "due_at": step.due_at or now, "at_expr": step.at,
+        "after_key": step.after, "params_json": json.dumps(step.params, sort_keys=True),
+    }
+
+
+def _differs(old, new: dict) -> bool:
+    return any(old[k] != new[k] for k in ("at_expr", "after_key", "params_json", "kind"))
+
+
+def _show(event: Event, moment: datetime) -> str:
+    local = moment.astimezone(event.tz)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"

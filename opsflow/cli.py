@@ -1,0 +1,216 @@
+"""The `opsflow` command: click commands that parse, call the library, and print.
+
+Errors raised on purpose (`OpsflowError`) print as `Error: ...` on stderr with exit code 1, or 2 for
+invalid input; `--debug` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import NotFoundError, OpsflowError
+
+EXAMPLE = "jobs/example-seminar.toml"
+
+
+@dataclass
+class App:
+    """What every command shares: the flags of the group, settings loaded on first use."""
+
+    debug: bool = False
+    _settings: object = field(default=None, repr=False)
+
+    @property
+    def settings(self):
+        if self._settings is None:
+            from .config import configure_logging, load_settings
+
+            self._settings = load_settings()
+            configure_logging(self._settings)
+        return self._settings
+
+    def store(self):
+        from .store import open_store
+
+        return open_store(self.settings.database_url.reveal())
+
+    def load_events(self, files: tuple[Path, ...]):
+        from .jobspec import job_paths, load_jobs
+
+        paths = list(files) or job_paths(self.settings.jobs_dir)
+        if not paths:
+            raise NotFoundError(f"no job files (*.toml) in {self.settings.jobs_dir}: write one, "
+                                f"e.g. by copying {EXAMPLE}")
+        return load_jobs(paths)
+
+
+class OpsflowGroup(click.Group):
+    """Turns OpsflowError into `Error: ...` and an exit code, unless --debug asks for the traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except OpsflowError as exc:
+            app = ctx.find_object(App)
+            if app is not None and app.debug:
+                raise
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+def _now(value: str | None) -> datetime:
+    if value is None:
+        return datetime.now(timezone.utc)
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise click.BadParameter("give an offset, e.g. 2027-01-07T10:00:00+09:00", param_hint="--now")
+    return moment.astimezone(timezone.utc)
+
+
+now_option = click.option("--now", "now_text", hidden=True, help="Pretend the time is this ISO datetime.")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+files_argument = click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+
+
+def _print_json(data) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@click.group(cls=OpsflowGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.version_option(__version__, prog_name="opsflow")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Run the operations of an online seminar series from job files.
+
+    \b
+    Example:
+        opsflow validate
+        opsflow plan jobs/example-seminar.toml
+        opsflow apply && opsflow status
+    """
+    ctx.obj = App(debug=debug)
+
+
+@cli.command()
+@files_argument
+@json_option
+@click.pass_obj
+def validate(app: App, files: tuple[Path, ...], as_json: bool) -> None:
+    """Check job files without changing anything.
+
+    FILES default to every *.toml in the jobs folder (OPSFLOW_JOBS_DIR, default ./jobs).
+    Exit code 2 when a file has a problem; every problem is listed.
+
+    \b
+    Example:
+        opsflow validate jobs/example-seminar.toml
+    """
+    from .plan import plan_event
+
+    events = app.load_events(files)
+    checked = [(event, plan_event(event)) for event in events]
+    if as_json:
+        _print_json({"ok": True, "files": [{"path": str(e.path), "event": e.id, "steps": len(s)}
+                                           for e, s in checked]})
+        return
+    for event, steps in checked:
+        click.echo(f"ok: {event.path} ({event.id}, {len(steps)} steps)")
+
+
+@cli.command()
+@files_argument
+@json_option
+@now_option
+@click.pass_obj
+def plan(app: App, files: tuple[Path, ...], as_json: bool, now_text: str | None) -> None:
+    """Show every step of each seminar with its due time in local time.
+
+    Warns about a mail due at night (outside 08:00-20:00 local), on a weekend or public holiday,
+    or already in the past. Changes nothing.
+
+    \b
+    Example:
+        opsflow plan jobs/example-seminar.toml
+        opsflow plan --json | jq '.events[].steps[].due_at'
+    """
+    from .plan import check_plan, plan_event
+    from .views import plan_data, print_plan
+
+    now = _now(now_text)
+    planned, warnings = [], []
+    for event in app.load_events(files):
+        steps = plan_event(event)
+        planned.append((event, steps))
+        warnings += check_plan(event, steps, now)
+    data = plan_data(planned, warnings)
+    _print_json(data) if as_json else print_plan(data)
+
+
+@cli.command()
+@files_argument
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@json_option
+@now_option
+@click.pass_obj
+def apply(app: App, files: tuple[Path, ...], dry_run: bool, as_json: bool, now_text: str | None) -> None:
+    """Load job files into the database and (re)plan their steps.
+
+    A new seminar gets its steps; a changed start time moves the steps still pending; a step removed
+    from the file is cancelled; a step already run is never touched. Safe to run again.
+
+    \b
+    Example:
+        opsflow apply                       # every job file in ./jobs
+        opsflow apply jobs/example-seminar.toml --dry-run
+    """
+    from .apply import apply_events
+    from .views import apply_data, print_apply
+
+    events = app.load_events(files)
+    results = apply_events(app.store(), events, _now(now_text), dry_run=dry_run)
+    data = apply_data(results, dry_run)
+    _print_json(data) if as_json else print_apply(data)
+
+
+@cli.command()
+@click.argument("event", required=False)
+@json_option
+@click.pass_obj
+def status(app: App, event: str | None, as_json: bool) -> None:
+    """Show seminars and their steps: state, due time (local), attempts, last error.
+
+    States: planned, running, done, failed, missed, cancelled.
+
+    \b
+    Example:
+        opsflow status
+        opsflow status example-seminar --json
+    """
+    from . import store as db
+    from .views import print_status, status_data
+
+    store = app.store()
+    with store.read() as conn:
+        events = db.list_events(conn, event)
+        if event is not None and not events:
+            raise NotFoundError(f"no event {event!r} in the database: check the id, or run `opsflow apply`")
+        steps = db.list_steps(conn, [e["id"] for e in events])
+    data = status_data(events, steps)
+    _print_json(data) if as_json else print_status(data)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="opsflow")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,208 @@
+"""Settings from the environment and `.env`, validated once; secrets are masked wherever they are shown.
+
+This is the only module that reads the environment. Everything else receives a `Settings` object.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from .errors import ConfigError
+
+MASK = "***"
+
+
+class Secret:
+    """A string that shows as `***` in repr, str and f-strings; `reveal()` gives the value."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"Secret({MASK!r})"
+
+    def __str__(self) -> str:
+        return MASK
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+def mask_url(url: str) -> str:
+    """Return `url` with any password replaced by `***` (for display, logs and errors)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    userinfo = f"{parts.username or ''}:{MASK}"
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, f"{userinfo}@{host}", parts.path, parts.query, parts.fragment))
+
+
+def url_password(url: str) -> str | None:
+    """The password inside a URL, if any (so that it can be redacted from logs)."""
+    return urlsplit(url).password
+
+
+# (environment variable, attribute, what to put there). The help text is shown when it is missing.
+SETTINGS_HELP: dict[str, str] = {
+    "OPSFLOW_ZOOM_ACCOUNT_ID": "the Account ID of your Zoom Server-to-Server OAuth app (Zoom App Marketplace > your app > App Credentials)",
+    "OPSFLOW_ZOOM_CLIENT_ID": "the Client ID of your Zoom Server-to-Server OAuth app",
+    "OPSFLOW_ZOOM_CLIENT_SECRET": "the Client Secret of your Zoom Server-to-Server OAuth app",
+    "OPSFLOW_ZOOM_API_URL": "the Zoom API base URL (default https://api.zoom.us/v2)",
+    "OPSFLOW_ZOOM_OAUTH_URL": "the Zoom OAuth token URL (default https://zoom.us/oauth/token)",
+    "OPSFLOW_SMTP_URL": "where mail goes, e.g. smtp+starttls://user:password@smtp.example.jp:587, smtps://user:password@host:465, smtp://localhost:1025 or file:./outbox",
+    "OPSFLOW_MAIL_FROM": "the sender address, e.g. \"Seminar office <seminar@example.jp>\"",
+    "OPSFLOW_DATABASE_URL": "a database URL, e.g. sqlite:///opsflow.db or postgresql+psycopg://user@host:5432/opsflow",
+    "OPSFLOW_JOBS_DIR": "the folder of job files (default ./jobs)",
+    "OPSFLOW_TEMPLATES_DIR": "a folder of your own mail templates that override the built-in ones",
+}
+
+_ATTRS = {
+    "zoom_account_id": "OPSFLOW_ZOOM_ACCOUNT_ID",
+    "zoom_client_id": "OPSFLOW_ZOOM_CLIENT_ID",
+    "zoom_client_secret": "OPSFLOW_ZOOM_CLIENT_SECRET",
+    "zoom_api_url": "OPSFLOW_ZOOM_API_URL",
+    "zoom_oauth_url": "OPSFLOW_ZOOM_OAUTH_URL",
+    "smtp_url": "OPSFLOW_SMTP_URL",
+    "mail_from": "OPSFLOW_MAIL_FROM",
+    "database_url": "OPSFLOW_DATABASE_URL",
+    "jobs_dir": "OPSFLOW_JOBS_DIR",
+    "templates_dir": "OPSFLOW_TEMPLATES_DIR",
+}
+
+_SMTP_SCHEMES = ("smtp", "smtp+starttls", "smtps", "file")
+_DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated settings. Optional ones are None when unset; `require()` explains a missing one."""
+
+    zoom_account_id: str | None = None
+    zoom_client_id: str | None = None
+    zoom_client_secret: Secret | None = None
+    zoom_api_url: str = "https://api.zoom.us/v2"
+    zoom_oauth_url: str = "https://zoom.us/oauth/token"
+    smtp_url: Secret | None = None
+    mail_from: str | None = None
+    database_url: Secret = field(default_factory=lambda: Secret("sqlite:///opsflow.db"))
+    jobs_dir: Path = Path("jobs")
+    templates_dir: Path | None = None
+
+    def __repr__(self) -> str:
+        shown = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, Secret) and f.name in ("smtp_url", "database_url"):
+                value = mask_url(value.reveal())
+            shown.append(f"{f.name}={value!r}")
+        return f"Settings({', '.join(shown)})"
+
+    def require(self, attr: str):
+        """Return the setting `attr`, or raise ConfigError naming the variable and what to put there."""
+        value = getattr(self, attr)
+        if value is None or (isinstance(value, (str, Secret)) and not value):
+            var = _ATTRS[attr]
+            raise ConfigError(f"{var} is not set: put {SETTINGS_HELP[var]} in the environment or in .env")
+        return value
+
+    def secret_values(self) -> list[str]:
+        """Every secret string held, for redaction."""
+        values = []
+        if self.zoom_client_secret:
+            values.append(self.zoom_client_secret.reveal())
+        for url in (self.smtp_url, self.database_url):
+            if url:
+                password = url_password(url.reveal())
+                if password:
+                    values.append(password)
+        return values
+
+
+def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: Path | str | None = ".env") -> Settings:
+    """Read settings from `environ` (default: the process environment) over the values in `.env`.
+
+    The process environment wins over `.env`, as python-dotenv does by default.
+    """
+    values: dict[str, str] = {}
+    if dotenv_path is not None and Path(dotenv_path).is_file():
+        from dotenv import dotenv_values
+
+        values.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+    values.update({k: v for k, v in (os.environ if environ is None else environ).items() if k.startswith("OPSFLOW_")})
+    kwargs: dict[str, object] = {}
+    for attr, var in _ATTRS.items():
+        raw = values.get(var, "").strip()
+        if raw:
+            kwargs[attr] = _convert(attr, var, raw)
+    return Settings(**kwargs)
+
+
+def _convert(attr: str, var: str, raw: str) -> object:
+    if attr in ("zoom_api_url", "zoom_oauth_url"):
+        if urlsplit(raw).scheme not in ("http", "https"):
+            raise ConfigError(f"{var}={raw!r} is not an http(s) URL: put {SETTINGS_HELP[var]}")
+        return raw.rstrip("/")
+    if attr == "smtp_url":
+        if urlsplit(raw).scheme not in _SMTP_SCHEMES:
+            raise ConfigError(
+                f"{var}={mask_url(raw)!r} has an unknown scheme: use one of "
+                f"{', '.join(s + ':' for s in _SMTP_SCHEMES)} ({SETTINGS_HELP[var]})"
+            )
+        return Secret(raw)
+    if attr == "database_url":
+        if urlsplit(raw).scheme not in _DATABASE_SCHEMES:
+            raise ConfigError(
+                f"{var}={mask_url(raw)!r} is not a supported database: use sqlite:///FILE or "
+                "postgresql+psycopg://USER@HOST:PORT/DB"
+            )
+        return Secret(raw)
+    if attr == "zoom_client_secret":
+        return Secret(raw)
+    if attr in ("jobs_dir", "templates_dir"):
+        return Path(raw)
+    return raw
+
+
+class RedactingFilter(logging.Filter):
+    """Replaces every known secret in a log record's message with `***`."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            message = record.getMessage()
+            for secret in self.secrets:
+                message = message.replace(secret, MASK)
+            record.msg, record.args = message, None
+        return True
+
+
+def configure_logging(settings: Settings, *, level: int = logging.WARNING) -> None:
+    """Send opsflow's logs to stderr with every secret of `settings` redacted."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter(settings.secret_values()))
+    logger = logging.getLogger("opsflow")
+    logger.handlers[:] = [handler]
+    logger.setLevel(level)

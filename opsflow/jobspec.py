@@ -1,0 +1,388 @@
+"""Load and validate job files (`jobs/*.toml`) into `Event` objects.
+
+Every error names the file, the key path (`mail[2].at`, 1-based like the order of `[[mail]]` tables)
+and, where it can be found, the line. Unknown keys are errors, so a typo never passes silently.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from . import timeexpr
+from .errors import JobFileError, JobFileErrors, TimeExprError
+
+EMAIL_RE = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Speaker(_Section):
+    name: str = Field(min_length=1)
+    affiliation: str = ""
+    talk: str = ""
+    position: str = ""
+
+
+class EventSection(_Section):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=100)
+    series: str = ""
+    title: str = Field(min_length=1)
+    start: datetime
+    duration: str | int
+    timezone: str = "Asia/Tokyo"
+    language: Literal["ja", "en"] = "ja"
+    holidays: str = "JP"
+    description: str = ""
+    speakers: list[Speaker] = []
+
+
+class ZoomSection(_Section):
+    kind: Literal["meeting", "webinar"] = "meeting"
+    host: str = "me"
+    registration: bool = False
+
+
+class RegistrantsSection(_Section):
+    csv: str
+    encoding: str | None = None
+
+
+class MailEntry(_Section):
+    kind: Literal["invitation", "reminder"]
+    at: str
+    name: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+
+
+class ReportSection(_Section):
+    enabled: bool = True
+    at: str = "end + 30m"
+    attended_minutes: int = Field(default=10, gt=0)
+
+
+class SurveySection(_Section):
+    url: str
+    at: str = "end + 1h"
+    remind: bool = True
+    remind_at: str = "end + 3bd @ 10:00"
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL, e.g. https://forms.example.jp/f/abc?email={email}")
+        return value
+
+
+class SummarySection(_Section):
+    enabled: bool = True
+    to: list[str] = Field(min_length=1)
+
+    @field_validator("to")
+    @classmethod
+    def _emails(cls, value: list[str]) -> list[str]:
+        for address in value:
+            if not EMAIL_RE.match(address):
+                raise ValueError(f"{address!r} is not an email address")
+        return value
+
+
+class JobFile(_Section):
+    """The whole job file, as written. Defaults fill in the standard lifecycle."""
+
+    event: EventSection
+    zoom: ZoomSection | None = None
+    registrants: RegistrantsSection | None = None
+    mail: list[MailEntry] | None = None
+    report: ReportSection = ReportSection()
+    survey: SurveySection | None = None
+    summary: SummarySection | None = None
+
+
+DEFAULT_MAIL = (
+    MailEntry(kind="invitation", at="start - 14d @ 10:00"),
+    MailEntry(kind="reminder", at="start - 1d"),
+    MailEntry(kind="reminder", at="start - 1h"),
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One seminar, loaded from its job file, with times resolved. Times are aware, in UTC."""
+
+    spec: JobFile
+    path: Path
+    start_at: datetime
+    end_at: datetime
+    tz: ZoneInfo
+    calendar: timeexpr.BusinessCalendar = field(repr=False, compare=False)
+    lines: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def id(self) -> str:
+        return self.spec.event.id
+
+    @property
+    def title(self) -> str:
+        return self.spec.event.title
+
+    @property
+    def mail(self) -> tuple[MailEntry, ...]:
+        return DEFAULT_MAIL if self.spec.mail is None else tuple(self.spec.mail)
+
+    def spec_json(self) -> str:
+        """The validated job as canonical JSON: what the store keeps and compares."""
+        return json.dumps(self.spec.model_dump(mode="json"), ensure_ascii=False, sort_keys=True)
+
+    def spec_hash(self) -> str:
+        return hashlib.sha256(self.spec_json().encode()).hexdigest()[:16]
+
+    def error(self, key: str, message: str) -> JobFileError:
+        """A JobFileError about `key` in this event's file, with its line when known."""
+        return JobFileError(message, path=str(self.path), key=key, line=find_line(self.lines, key))
+
+    def resolve(self, expr_text: str, key: str) -> datetime:
+        """Resolve a time expression of this event, or raise a JobFileError naming `key`."""
+        try:
+            expr = timeexpr.parse(expr_text)
+            return timeexpr.resolve(expr, start=self.start_at, end=self.end_at, tz=self.tz, calendar=self.calendar)
+        except TimeExprError as exc:
+            raise self.error(key, str(exc)) from None
+
+    def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.tz)
+
+
+def load_jobs(paths: list[Path]) -> list[Event]:
+    """Load several job files; report every problem at once, including an event id used twice."""
+    events: list[Event] = []
+    problems: list[JobFileError] = []
+    seen: dict[str, Path] = {}
+    for path in paths:
+        try:
+            event = load_job(path)
+        except JobFileErrors as exc:
+            problems.extend(exc.errors)
+            continue
+        if event.id in seen:
+            problems.append(
+                event.error("event.id", f"event id {event.id!r} is already used by {seen[event.id]}; "
+                            "every seminar needs its own id")
+            )
+            continue
+        seen[event.id] = path
+        events.append(event)
+    if problems:
+        raise JobFileErrors(problems)
+    return events
+
+
+def job_paths(jobs_dir: Path) -> list[Path]:
+    """Every job file in the jobs folder, sorted by name."""
+    if not jobs_dir.is_dir():
+        raise JobFileErrors([JobFileError(
+            "jobs folder not found: create it, set OPSFLOW_JOBS_DIR, or name job files on the command line",
+            path=str(jobs_dir))])
+    return sorted(jobs_dir.glob("*.toml"))
+
+
+def load_job(path: Path) -> Event:
+    """Read, parse and validate one job file. Raises JobFileErrors listing every problem found."""
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise JobFileErrors([JobFileError("file not found: check the path", path=name)]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = "not UTF-8 text: save it as UTF-8" if isinstance(exc, UnicodeDecodeError) else exc.strerror
+        raise JobFileErrors([JobFileError(f"cannot read the file: {reason}", path=name)]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        reason = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        line = int(match.group(1)) if match else None
+        raise JobFileErrors([JobFileError(f"TOML syntax error: {reason}", path=name, line=line)]) from None
+    lines = locate_keys(text)
+    try:
+        spec = JobFile.model_validate(data)
+    except ValidationError as exc:
+        raise JobFileErrors([_pydantic_error(name, lines, err) for err in exc.errors()]) from None
+    return _resolve_event(spec, path, lines)
+
+
+def _resolve_event(spec: JobFile, path: Path, lines: dict[str, int]) -> Event:
+    name = str(path)
+    problems: list[JobFileError] = []
+
+    def problem(key: str, message: str) -> None:
+        problems.append(JobFileError(message, path=name, key=key, line=find_line(lines, key)))
+
+    ev = spec.event
+    tz = ZoneInfo("UTC")
+    try:
+        if not ev.timezone or ev.timezone.startswith(("/", ".")):
+            raise ValueError
+        tz = ZoneInfo(ev.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        close = difflib.get_close_matches(ev.timezone, sorted(available_timezones()), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else " (use an IANA name such as 'Asia/Tokyo')"
+        problem("event.timezone", f"unknown time zone {ev.timezone!r}{hint}")
+    start = ev.start
+    if start.tzinfo is None or start.utcoffset() is None:
+        problem("event.start", f"{start.isoformat()} has no UTC offset: write it with one, "
+                               f"e.g. {start.isoformat()}+09:00")
+        start = start.replace(tzinfo=timezone.utc)
+    duration = timedelta(minutes=90)
+    try:
+        duration = timeexpr.parse_duration(ev.duration)
+    except Exception as exc:  # TimeExprError; parse_duration guards its own input types
+        problem("event.duration", f"{exc}")
+    try:
+        calendar = timeexpr.BusinessCalendar(ev.holidays)
+    except TimeExprError as exc:
+        problem("event.holidays", str(exc))
+        calendar = timeexpr.BusinessCalendar("JP")
+    if spec.registrants is not None:
+        csv_path = (path.parent / spec.registrants.csv)
+        if not csv_path.is_file():
+            problem("registrants.csv", f"registrants CSV not found at {csv_path} (the path is relative "
+                                       "to the job file): fix the path or export the form's CSV there")
+    if problems:
+        raise JobFileErrors(problems)
+    start_at = start.astimezone(timezone.utc)
+    return Event(spec=spec, path=path, start_at=start_at, end_at=start_at + duration, tz=tz,
+                 calendar=calendar, lines=lines)
+
+
+# --- places: key paths and lines ----------------------------------------------------------
+
+def key_path(loc: tuple[Any, ...]) -> str:
+    """('mail', 1, 'at') -> 'mail[2].at' (list positions are 1-based, as people count tables)."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part + 1}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def find_line(lines: dict[str, int], key: str) -> int | None:
+    """The line of `key`, or of its nearest enclosing table when the key itself is not written."""
+    while key:
+        if key in lines:
+            return lines[key]
+        key = re.sub(r"(\[\d+\]|\.[^.\[]*)$", "", key) if ("." in key or "[" in key) else ""
+    return None
+
+
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_ASSIGN = re.compile(r"^\s*((?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'))*)\s*=")
+
+
+def locate_keys(text: str) -> dict[str, int]:
+    """Map key paths to 1-based line numbers by scanning the TOML text (tables, arrays of tables, keys)."""
+    lines: dict[str, int] = {}
+    counts: dict[str, int] = {}
+    table = ""
+    in_multiline: str | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if in_multiline:
+            if line.count(in_multiline) % 2 == 1:
+                in_multiline = None
+            continue
+        header = _HEADER.match(line)
+        if header and not _ASSIGN.match(line):
+            name = _dotted(header.group(2))
+            if header.group(1) == "[[":
+                parent = _array_parent(name, counts)
+                counts[parent] = counts.get(parent, 0) + 1
+                table = f"{parent}[{counts[parent]}]"
+            else:
+                table = _array_parent(name, counts)
+            lines.setdefault(table, number)
+            continue
+        assign = _ASSIGN.match(line)
+        if assign:
+            key = _dotted(assign.group(1))
+            full = f"{table}.{key}" if table else key
+            lines.setdefault(full, number)
+            rest = line[assign.end():]
+            for quote in ('"""', "'''"):
+                if rest.count(quote) % 2 == 1:
+                    in_multiline = quote
+    return lines
+
+
+def _dotted(raw: str) -> str:
+    parts = re.findall(r"\"[^\"]*\"|'[^']*'|[^.\s]+", raw)
+    return ".".join(p.strip("\"'") for p in parts)
+
+
+def _array_parent(name: str, counts: dict[str, int]) -> str:
+    """Within `[[event.speakers]]`, `event` may itself be an array; index by the latest element."""
+    parts = name.split(".")
+    out = ""
+    for part in parts[:-1]:
+        out = f"{out}.{part}" if out else part
+        if out in counts:
+            out = f"{out}[{counts[out]}]"
+    return f"{out}.{parts[-1]}" if out else parts[-1]
+
+
+def _pydantic_error(name: str, lines: dict[str, int], err: dict[str, Any]) -> JobFileError:
+    loc = tuple(err["loc"])
+    # A union (`str | int`) reports each member; keep the key, not the member name.
+    loc = tuple(p for p in loc if p not in ("str", "int", "list[MailEntry]") and not str(p).startswith("function-"))
+    key = key_path(loc)
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        message = f"unknown key {loc[-1]!r}{_suggest(loc)}"
+    elif kind == "missing":
+        message = "required key is missing"
+    else:
+        message = err["msg"]
+        if message.startswith("Value error, "):
+            message = message[len("Value error, "):]
+        given = err.get("input")
+        if not isinstance(given, (dict, list)) and kind not in ("value_error",):
+            message += f" (got {given!r})"
+    return JobFileError(message, path=name, key=key, line=find_line(lines, key))
+
+
+def _suggest(loc: tuple[Any, ...]) -> str:
+    """'; did you mean 'title'?' for a misspelt key, by the fields allowed at that place."""
+    model: type[BaseModel] | None = JobFile
+    for part in loc[:-1]:
+        if isinstance(part, int) or model is None:
+            continue
+        annotation = model.model_fields[part].annotation if part in model.model_fields else None
+        model = _model_of(annotation)
+    if model is None:
+        return ""
+    close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1)
+    allowed = ", ".join(model.model_fields)
+    return f"; did you mean {close[0]!r}?" if close else f" (allowed here: {allowed})"
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,163 @@
+"""What the CLI shows: plain data for `--json`, and tables for people (rich, imported only when printing)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .apply import ApplyResult
+from .jobspec import Event
+from .plan import PlanWarning, Step
+
+
+def local_text(moment: datetime, tz: ZoneInfo) -> str:
+    """`2027-01-21 Thu 18:00 +09:00`: the local time with its offset, as the tables show it."""
+    local = moment.astimezone(tz)
+    offset = local.strftime("%z")
+    return f"{local:%Y-%m-%d %a %H:%M} {offset[:3]}:{offset[3:]}"
+
+
+def plan_data(planned: list[tuple[Event, list[Step]]], warnings: list[PlanWarning]) -> dict[str, Any]:
+    return {
+        "events": [
+            {
+                "id": event.id,
+                "title": event.title,
+                "path": str(event.path),
+                "timezone": str(event.tz),
+                "start_at": event.local(event.start_at).isoformat(),
+                "end_at": event.local(event.end_at).isoformat(),
+                "steps": [
+                    {
+                        "key": s.key,
+                        "kind": s.kind,
+                        "due_at": event.local(s.due_at).isoformat() if s.due_at else None,
+                        "at": s.at,
+                        "after": s.after,
+                    }
+                    for s in steps
+                ],
+            }
+            for event, steps in planned
+        ],
+        "warnings": [{"event": w.event_id, "step": w.step_key, "message": w.message} for w in warnings],
+    }
+
+
+def status_data(events: list, steps: list) -> dict[str, Any]:
+    by_event: dict[str, list] = {}
+    for step in steps:
+        by_event.setdefault(step["event_id"], []).append(step)
+    out = []
+    for event in events:
+        tz = ZoneInfo(event["timezone"])
+        out.append({
+            "id": event["id"],
+            "title": event["title"],
+            "status": event["status"],
+            "timezone": event["timezone"],
+            "start_at": event["start_at"].astimezone(tz).isoformat(),
+            "end_at": event["end_at"].astimezone(tz).isoformat(),
+            "steps": [
+                {
+                    "key": s["key"],
+                    "kind": s["kind"],
+                    "state": s["state"],
+                    "due_at": s["due_at"].astimezone(tz).isoformat(),
+                    "attempts": s["attempts"],
+                    "last_error": s["last_error"],
+                }
+                for s in by_event.get(event["id"], [])
+            ],
+        })
+    return {"events": out}
+
+
+def apply_data(results: list[ApplyResult], dry_run: bool) -> dict[str, Any]:
+    return {
+        "dry_run": dry_run,
+        "events": [
+            {
+                "id": r.event_id,
+                "path": r.path,
+                "changed": r.is_changed,
+                "changes": [{"action": c.action, "step": c.step_key, "message": c.message}
+                            for c in r.changes if c.action != "add-step" or c.message],
+            }
+            for r in results
+        ],
+    }
+
+
+def console(stderr: bool = False):
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    # Off a terminal (pipes, cron, tests) keep lines long instead of wrapping at 80 columns.
+    width = None if stream.isatty() else 200
+    return Console(file=stream, width=width, highlight=False, soft_wrap=False)
+
+
+def print_plan(data: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    out = console()
+    for event in data["events"]:
+        tz = ZoneInfo(event["timezone"])
+        start = datetime.fromisoformat(event["start_at"])
+        end = datetime.fromisoformat(event["end_at"])
+        out.print(f"[bold]{event['id']}[/bold]  {_escape(event['title'])}")
+        out.print(f"  {local_text(start, tz)} - {end:%H:%M} ({event['timezone']})  {event['path']}")
+        table = Table(show_edge=False, pad_edge=False, box=None)
+        for column in ("step", "due (local)", "when"):
+            table.add_column(column, no_wrap=True)
+        for step in event["steps"]:
+            due = local_text(datetime.fromisoformat(step["due_at"]), tz) if step["due_at"] else "on apply"
+            table.add_row(step["key"], due, _escape(step["at"]))
+        out.print(table)
+        out.print()
+    warn = console(stderr=True)
+    for w in data["warnings"]:
+        warn.print(f"Warning: {w['event']}: {w['step']} {_escape(w['message'])}")
+
+
+def print_status(data: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    out = console()
+    if not data["events"]:
+        out.print("No events yet: run `opsflow apply` to load the job files.")
+        return
+    for event in data["events"]:
+        tz = ZoneInfo(event["timezone"])
+        start = datetime.fromisoformat(event["start_at"])
+        out.print(f"[bold]{event['id']}[/bold]  {_escape(event['title'])}  ({event['status']})")
+        out.print(f"  {local_text(start, tz)} ({event['timezone']})")
+        table = Table(show_edge=False, pad_edge=False, box=None)
+        for column in ("step", "state", "due (local)", "attempts", "last error"):
+            table.add_column(column, no_wrap=column != "last error")
+        for step in event["steps"]:
+            due = local_text(datetime.fromisoformat(step["due_at"]), tz)
+            table.add_row(step["key"], step["state"], due, str(step["attempts"]), _escape(step["last_error"] or ""))
+        out.print(table)
+        out.print()
+
+
+def print_apply(data: dict[str, Any]) -> None:
+    out = console()
+    prefix = "(dry run) " if data["dry_run"] else ""
+    for event in data["events"]:
+        if not event["changes"]:
+            out.print(f"{event['id']}: unchanged")
+            continue
+        for change in event["changes"]:
+            what = f"{change['step']}: " if change["step"] else ""
+            out.print(f"{prefix}{event['id']}: {what}{_escape(change['message'])}")
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)

@@ -43,6 +43,7 @@ class ApplyResult:
 def apply_events(store: Store, events: list[Event], now: datetime, *, dry_run: bool = False) -> list[ApplyResult]:
     """Bring the store in line with `events`. With `dry_run`, compute and return the changes only."""
     results = []
+    now = now.replace(microsecond=0)
     planned = [(event, plan_event(event)) for event in events]  # every plan is valid before any write
     for event, steps in planned:
         with store.begin() as conn:

@@ -10,7 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from .errors import ConfigError
 
@@ -133,7 +133,7 @@ class Settings:
             if url:
                 password = url_password(url.reveal())
                 if password:
-                    values.append(password)
+                    values += {password, unquote(password)}
         return values
 
 

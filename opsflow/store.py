@@ -286,8 +286,8 @@ class Store:
     def _translate(self) -> Iterator[None]:
         try:
             yield
-        except sa_exc.OperationalError as exc:
-            raise StoreError(self._explain(exc)) from None
+        except sa_exc.IntegrityError:
+            raise  # a broken uniqueness rule is a bug in the caller, not the database's state
         except sa_exc.DatabaseError as exc:
             raise StoreError(self._explain(exc)) from None
 

@@ -1,0 +1,15 @@
+"""Where the built-in files live: `opsflow/templates` in an installed wheel, `templates/` in a checkout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def builtin_templates_dir() -> Path:
+    """The built-in mail templates (`ja/`, `en/`), wherever opsflow is installed."""
+    installed = _PACKAGE / "templates"  # a wheel puts the top-level templates/ here
+    if installed.is_dir():
+        return installed
+    return _PACKAGE.parent / "templates"  # an editable install or a checkout

@@ -1,0 +1,42 @@
+"""The package as a user installs it: a wheel carries the built-in templates and finds them outside the repo."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from .conftest import REPO
+
+
+def test_wheel_carries_templates_and_finds_them(tmp_path: Path):
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(REPO)],
+        capture_output=True, text=True,
+    )
+    assert build.returncode == 0, build.stderr
+    (wheel,) = tmp_path.glob("opsflow-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    for template in sorted((REPO / "templates").rglob("*.j2")):
+        assert f"opsflow/templates/{template.relative_to(REPO / 'templates').as_posix()}" in names
+
+    target = tmp_path / "site"
+    install = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+                             capture_output=True, text=True)
+    assert install.returncode == 0, install.stderr
+    probe = subprocess.run(
+        [sys.executable, "-I", "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
+         "from opsflow.resources import builtin_templates_dir as d; print(d()); print((d() / 'ja' / 'invitation.j2').is_file())",
+         str(target)],
+        capture_output=True, text=True, cwd=tmp_path,
+    )
+    assert probe.returncode == 0, probe.stderr
+    assert probe.stdout.split() == [str(target / "opsflow" / "templates"), "True"]
+
+
+def test_checkout_finds_templates():
+    from opsflow.resources import builtin_templates_dir
+
+    assert builtin_templates_dir() == REPO / "templates"
+    assert (builtin_templates_dir() / "en" / "invitation.j2").is_file()

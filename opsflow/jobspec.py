@@ -12,7 +12,7 @@ import json
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -26,7 +26,8 @@ EMAIL_RE = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: TOML has real types, so "yes" is not a boolean and true is not a number of minutes
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Speaker(_Section):
@@ -219,7 +220,11 @@ def load_job(path: Path) -> Event:
     try:
         spec = JobFile.model_validate(data)
     except ValidationError as exc:
-        raise JobFileErrors([_pydantic_error(name, lines, err) for err in exc.errors()]) from None
+        problems: dict[str, JobFileError] = {}
+        for err in exc.errors():  # a union reports once per member: keep one problem per key
+            problem = _pydantic_error(name, lines, err)
+            problems.setdefault(problem.key or "", problem)
+        raise JobFileErrors(list(problems.values())) from None
     return _resolve_event(spec, path, lines)
 
 
@@ -252,6 +257,7 @@ def _resolve_event(spec: JobFile, path: Path, lines: dict[str, int]) -> Event:
         problem("event.duration", f"{exc}")
     try:
         calendar = timeexpr.BusinessCalendar(ev.holidays)
+        calendar.is_business_day(start.date())  # the calendar loads lazily: check the country now
     except TimeExprError as exc:
         problem("event.holidays", str(exc))
         calendar = timeexpr.BusinessCalendar("JP")
@@ -294,15 +300,18 @@ _ASSIGN = re.compile(r"^\s*((?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[
 
 
 def locate_keys(text: str) -> dict[str, int]:
-    """Map key paths to 1-based line numbers by scanning the TOML text (tables, arrays of tables, keys)."""
+    """Map key paths to 1-based line numbers by scanning the TOML text (tables, arrays of tables, keys).
+
+    Only lines that start outside any string, array or inline table can name a key, so the contents of
+    multi-line strings and arrays are never mistaken for keys.
+    """
     lines: dict[str, int] = {}
     counts: dict[str, int] = {}
     table = ""
-    in_multiline: str | None = None
+    scanner = _ValueScanner()
     for number, line in enumerate(text.splitlines(), start=1):
-        if in_multiline:
-            if line.count(in_multiline) % 2 == 1:
-                in_multiline = None
+        if not scanner.is_idle:
+            scanner.feed(line)
             continue
         header = _HEADER.match(line)
         if header and not _ASSIGN.match(line):
@@ -318,13 +327,49 @@ def locate_keys(text: str) -> dict[str, int]:
         assign = _ASSIGN.match(line)
         if assign:
             key = _dotted(assign.group(1))
-            full = f"{table}.{key}" if table else key
-            lines.setdefault(full, number)
-            rest = line[assign.end():]
-            for quote in ('"""', "'''"):
-                if rest.count(quote) % 2 == 1:
-                    in_multiline = quote
+            lines.setdefault(f"{table}.{key}" if table else key, number)
+            scanner.feed(line[assign.end():])
     return lines
+
+
+class _ValueScanner:
+    """Follows strings (with escapes), comments and bracket depth across the lines of a TOML value."""
+
+    def __init__(self) -> None:
+        self.quote: str | None = None  # the open string's delimiter: one or three quote characters
+        self.depth = 0  # open [ and { outside strings
+
+    @property
+    def is_idle(self) -> bool:
+        return self.quote is None and self.depth == 0
+
+    def feed(self, line: str) -> None:
+        i = 0
+        while i < len(line):
+            if self.quote:
+                if self.quote[0] == '"' and line[i] == "\\":
+                    i += 2
+                    continue
+                if line.startswith(self.quote, i):
+                    i += len(self.quote)
+                    self.quote = None
+                    continue
+                i += 1
+                continue
+            char = line[i]
+            if char == "#":
+                break
+            if char in "\"'":
+                self.quote = char * 3 if line.startswith(char * 3, i) else char
+                i += len(self.quote)
+                continue
+            if char in "[{":
+                self.depth += 1
+            elif char in "]}":
+                self.depth = max(0, self.depth - 1)
+            i += 1
+        if self.quote in ('"', "'"):
+            self.quote = None  # a one-line string cannot span lines: TOML itself reports that
 
 
 def _dotted(raw: str) -> str:
@@ -353,14 +398,44 @@ def _pydantic_error(name: str, lines: dict[str, int], err: dict[str, Any]) -> Jo
         message = f"unknown key {loc[-1]!r}{_suggest(loc)}"
     elif kind == "missing":
         message = "required key is missing"
+    elif kind == "string_pattern_mismatch":
+        message = f"{_PATTERN_HINT} (got {_toml_repr(err.get('input'))})"
+    elif kind in _TYPE_MESSAGES:
+        message = _FIELD_HINTS.get(key, _TYPE_MESSAGES[kind]) + f" (got {_toml_repr(err.get('input'))})"
     else:
         message = err["msg"]
         if message.startswith("Value error, "):
             message = message[len("Value error, "):]
         given = err.get("input")
-        if not isinstance(given, (dict, list)) and kind not in ("value_error",):
-            message += f" (got {given!r})"
+        if not isinstance(given, (dict, list)) and kind != "value_error":
+            message += f" (got {_toml_repr(given)})"
     return JobFileError(message, path=name, key=key, line=find_line(lines, key))
+
+
+_TYPE_MESSAGES = {
+    "string_type": "expected text in quotes",
+    "int_type": "expected a whole number",
+    "bool_type": "expected true or false",
+    "list_type": "expected a list in [ ]",
+    "datetime_type": "expected a datetime with offset, without quotes, e.g. 2027-01-21T18:00:00+09:00",
+    "model_type": "expected a table",
+}
+_FIELD_HINTS = {"event.duration": 'expected a duration like "90m" or "1h30m", or a number of minutes'}
+_PATTERN_HINT = ("use lower-case letters a-z, digits, '.', '_' and '-', starting with a letter or digit, "
+                 'e.g. "publitech-2027-01"')
+
+
+def _toml_repr(value: Any) -> str:
+    """A value as it is written in TOML, so the message matches what the organizer sees in the file."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return "a table"
+    return repr(value)
 
 
 def _suggest(loc: tuple[Any, ...]) -> str:

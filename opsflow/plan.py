@@ -104,9 +104,14 @@ def plan_event(event: Event) -> list[Step]:
 def check_plan(event: Event, steps: list[Step], now: datetime) -> list[PlanWarning]:
     """Warnings for sends due at night (outside 08:00-20:00 local), on a weekend or holiday, or in the past."""
     warnings = []
+    due_by_key = {s.key: s.due_at for s in steps}
     for step in steps:
         if step.due_at is None:
             continue
+        before = due_by_key.get(step.after) if step.after else None
+        if before is not None and before > step.due_at:
+            warnings.append(PlanWarning(event.id, step.key, f"is due {_local(event, step.due_at)} but waits for "
+                                                            f"{step.after} (due {_local(event, before)})"))
         local = step.due_at.astimezone(event.tz)
         when = _local(event, step.due_at)
         if step.due_at < now:
@@ -131,10 +136,14 @@ def _after_end(event: Event, expr: str, source: str, what: str) -> datetime:
     return due
 
 
-def _label(expr: str) -> str:
+def _label(text: str) -> str:
+    """The key suffix of a reminder: "1d" for `start - 1d`; the anchor is spelled out otherwise (`end-2h`)."""
     from .timeexpr import parse
 
-    return parse(expr).label()
+    expr = parse(text)
+    if expr.anchor is None or (expr.anchor == "start" and (expr.sign < 0 or not expr.terms)):
+        return expr.label()
+    return f"{expr.anchor}{'-' if expr.sign < 0 else '+'}{expr.label()}"
 
 
 def _local(event: Event, moment: datetime) -> str:

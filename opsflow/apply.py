@@ -12,7 +12,7 @@ from datetime import datetime
 
 from . import store as db
 from .jobspec import Event
-from .plan import Step, plan_event
+from .plan import Step, plan_events
 from .store import Store
 
 PENDING = ("planned",)
@@ -44,7 +44,7 @@ def apply_events(store: Store, events: list[Event], now: datetime, *, dry_run: b
     """Bring the store in line with `events`. With `dry_run`, compute and return the changes only."""
     results = []
     now = now.replace(microsecond=0)
-    planned = [(event, plan_event(event)) for event in events]  # every plan is valid before any write
+    planned = plan_events(events)  # every plan is valid before anything is written
     for event, steps in planned:
         with store.begin() as conn:
             row = db.get_event(conn, event.id)

@@ -113,10 +113,9 @@ def validate(app: App, files: tuple[Path, ...], as_json: bool) -> None:
     Example:
         opsflow validate jobs/example-seminar.toml
     """
-    from .plan import plan_event
+    from .plan import plan_events
 
-    events = app.load_events(files)
-    checked = [(event, plan_event(event)) for event in events]
+    checked = plan_events(app.load_events(files))
     if as_json:
         _print_json({"ok": True, "files": [{"path": str(e.path), "event": e.id, "steps": len(s)}
                                            for e, s in checked]})
@@ -141,15 +140,12 @@ def plan(app: App, files: tuple[Path, ...], as_json: bool, now_text: str | None)
         opsflow plan jobs/example-seminar.toml
         opsflow plan --json | jq '.events[].steps[].due_at'
     """
-    from .plan import check_plan, plan_event
+    from .plan import check_plan, plan_events
     from .views import plan_data, print_plan
 
     now = _now(now_text)
-    planned, warnings = [], []
-    for event in app.load_events(files):
-        steps = plan_event(event)
-        planned.append((event, steps))
-        warnings += check_plan(event, steps, now)
+    planned = plan_events(app.load_events(files))
+    warnings = [w for event, steps in planned for w in check_plan(event, steps, now)]
     data = plan_data(planned, warnings)
     _print_json(data) if as_json else print_plan(data)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
+from .errors import JobFileError, JobFileErrors
 from .jobspec import Event
 
 ON_APPLY = "on apply"
@@ -149,3 +150,16 @@ def _label(text: str) -> str:
 def _local(event: Event, moment: datetime) -> str:
     local = moment.astimezone(event.tz)
     return f"{local:%Y-%m-%d %a %H:%M} {local.tzname()}"
+
+
+def plan_events(events: list[Event]) -> list[tuple[Event, list[Step]]]:
+    """Plan every event; a misplaced step in any of them is reported together with the others'."""
+    planned, problems = [], []
+    for event in events:
+        try:
+            planned.append((event, plan_event(event)))
+        except JobFileError as exc:
+            problems.append(exc)
+    if problems:
+        raise JobFileErrors(problems)
+    return planned

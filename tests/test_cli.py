@@ -181,3 +181,19 @@ def test_settings_are_read_only_by_commands_that_need_them(run, example_jobs):
 def test_python_dash_m(tmp_path):
     result = subprocess.run([sys.executable, "-m", "opsflow", "--version"], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0 and result.stdout.strip() == "opsflow, version 0.1.0"
+
+
+def test_validate_reports_misplaced_steps_of_every_file(run, write_job):
+    late = write_job('[event]\nid = "a"\ntitle = "A"\nstart = 2027-01-21T18:00:00+09:00\nduration = "90m"\n'
+                     '[[mail]]\nkind = "reminder"\nat = "start + 1h"\n', "a.toml")
+    early = write_job('[event]\nid = "b"\ntitle = "B"\nstart = 2027-01-21T18:00:00+09:00\nduration = "90m"\n'
+                      '[zoom]\n[report]\nat = "start"\n', "b.toml")
+    result = run("validate")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: 2 problems in job files:\n"
+        f"  {late}:8: mail[1].at: reminder 'start + 1h' is due 2027-01-21 Thu 19:00 JST, after the seminar starts "
+        "(2027-01-21 Thu 18:00 JST); it must be due before the start\n"
+        f"  {early}:8: report.at: the report fetch 'start' is due 2027-01-21 Thu 18:00 JST, before the seminar ends "
+        "(2027-01-21 Thu 19:30 JST); it must be due at or after the end\n"
+    )

@@ -60,6 +60,8 @@ def diff_event(event: Event, steps: list[Step], row, existing: list, now: dateti
     """The changes that bring the stored event `row` and its `existing` steps in line with the plan."""
     values = _event_values(event)
     if row is None:
+        if event.spec.event.cancelled:
+            return [Change("add-event", None, "new event, cancelled: no steps planned", values)]
         changes = [Change("add-event", None, f"new event, {len(steps)} steps planned", values)]
         changes += [Change("add-step", s.key, "", _step_values(s, now)) for s in steps]
         return changes
@@ -68,11 +70,20 @@ def diff_event(event: Event, steps: list[Step], row, existing: list, now: dateti
 
     changes: list[Change] = []
     moved = row["start_at"] != event.start_at or row["end_at"] != event.end_at
+    if event.spec.event.cancelled:
+        if row["status"] == "cancelled":
+            return [Change("update-event", None, "job file changed (the seminar stays cancelled)", values)]
+        changes.append(Change("update-event", None, "seminar cancelled", values))
+        changes += [Change("cancel-step", s["key"], "cancelled (the seminar is cancelled)", {"state": "cancelled"},
+                           s["id"]) for s in existing if s["state"] in PENDING]
+        return changes
     if moved:
         values["sequence"] = row["sequence"] + 1
         message = f"seminar moved from {_show(event, row['start_at'])} to {_show(event, event.start_at)}"
     else:
         message = "job file changed"
+    if row["status"] == "cancelled":
+        message = f"seminar reinstated; {message}"
     changes.append(Change("update-event", None, message, values))
 
     by_key = {s["key"]: s for s in existing}
@@ -118,6 +129,7 @@ def _event_values(event: Event) -> dict:
         "id": event.id, "series": spec.series, "title": spec.title, "start_at": event.start_at,
         "end_at": event.end_at, "timezone": spec.timezone, "language": spec.language,
         "source_path": str(event.path), "spec_json": event.spec_json(), "spec_hash": event.spec_hash(),
+        "status": "cancelled" if spec.cancelled else "active",
     }
 
 

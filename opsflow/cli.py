@@ -41,6 +41,22 @@ class App:
 
         return open_store(self.settings.database_url.reveal())
 
+    def zoom(self):
+        from .zoom import zoom_from_settings
+
+        return zoom_from_settings(self.settings)
+
+    def stored_event(self, store, event_id: str):
+        """The event as last applied, rebuilt from the database."""
+        from . import store as db
+        from .jobspec import event_from_json
+
+        with store.read() as conn:
+            row = db.get_event(conn, event_id)
+        if row is None:
+            raise NotFoundError(f"no event {event_id!r} in the database: check the id, or run `opsflow apply`")
+        return event_from_json(row["spec_json"], row["source_path"])
+
     def load_events(self, files: tuple[Path, ...]):
         from .jobspec import job_paths, load_jobs
 
@@ -160,7 +176,9 @@ def apply(app: App, files: tuple[Path, ...], dry_run: bool, as_json: bool, now_t
     """Load job files into the database and (re)plan their steps.
 
     A new seminar gets its steps; a changed start time moves the steps still pending; a step removed
-    from the file is cancelled; a step already run is never touched. Safe to run again.
+    from the file is cancelled; a step already run is never touched. When the seminar's Zoom meeting
+    exists, a changed title, time or duration is sent to Zoom, and `cancelled = true` deletes the
+    meeting (unless `delete_on_cancel = false`). Safe to run again.
 
     \b
     Example:
@@ -170,9 +188,13 @@ def apply(app: App, files: tuple[Path, ...], dry_run: bool, as_json: bool, now_t
     from .apply import apply_events
     from .views import apply_data, print_apply
 
+    from .meeting import sync_after_apply
+
     events = app.load_events(files)
-    results = apply_events(app.store(), events, _now(now_text), dry_run=dry_run)
-    data = apply_data(results, dry_run)
+    store, now = app.store(), _now(now_text)
+    results = apply_events(store, events, now, dry_run=dry_run)
+    outcomes = sync_after_apply(store, app.zoom, events, now, dry_run=dry_run)
+    data = apply_data(results, dry_run, outcomes)
     _print_json(data) if as_json else print_apply(data)
 
 
@@ -201,6 +223,11 @@ def status(app: App, event: str | None, as_json: bool) -> None:
         steps = db.list_steps(conn, [e["id"] for e in events])
     data = status_data(events, steps)
     _print_json(data) if as_json else print_status(data)
+
+
+from .cli_zoom import zoom  # noqa: E402  (the group above must exist first)
+
+cli.add_command(zoom)
 
 
 def main() -> None:

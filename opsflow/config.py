@@ -68,6 +68,7 @@ SETTINGS_HELP: dict[str, str] = {
     "OPSFLOW_ZOOM_CLIENT_SECRET": "the Client Secret of your Zoom Server-to-Server OAuth app",
     "OPSFLOW_ZOOM_API_URL": "the Zoom API base URL (default https://api.zoom.us/v2)",
     "OPSFLOW_ZOOM_OAUTH_URL": "the Zoom OAuth token URL (default https://zoom.us/oauth/token)",
+    "OPSFLOW_ZOOM_PLAN": "the Zoom account's plan for pacing requests: pro (default) or business",
     "OPSFLOW_SMTP_URL": "where mail goes, e.g. smtp+starttls://user:password@smtp.example.jp:587, smtps://user:password@host:465, smtp://localhost:1025 or file:./outbox",
     "OPSFLOW_MAIL_FROM": "the sender address, e.g. \"Seminar office <seminar@example.jp>\"",
     "OPSFLOW_DATABASE_URL": "a database URL, e.g. sqlite:///opsflow.db or postgresql+psycopg://user@host:5432/opsflow",
@@ -81,6 +82,7 @@ _ATTRS = {
     "zoom_client_secret": "OPSFLOW_ZOOM_CLIENT_SECRET",
     "zoom_api_url": "OPSFLOW_ZOOM_API_URL",
     "zoom_oauth_url": "OPSFLOW_ZOOM_OAUTH_URL",
+    "zoom_plan": "OPSFLOW_ZOOM_PLAN",
     "smtp_url": "OPSFLOW_SMTP_URL",
     "mail_from": "OPSFLOW_MAIL_FROM",
     "database_url": "OPSFLOW_DATABASE_URL",
@@ -101,6 +103,7 @@ class Settings:
     zoom_client_secret: Secret | None = None
     zoom_api_url: str = "https://api.zoom.us/v2"
     zoom_oauth_url: str = "https://zoom.us/oauth/token"
+    zoom_plan: str = "pro"
     smtp_url: Secret | None = None
     mail_from: str | None = None
     database_url: Secret = field(default_factory=lambda: Secret("sqlite:///opsflow.db"))
@@ -161,6 +164,10 @@ def _convert(attr: str, var: str, raw: str) -> object:
         if urlsplit(raw).scheme not in ("http", "https"):
             raise ConfigError(f"{var}={raw!r} is not an http(s) URL: put {SETTINGS_HELP[var]}")
         return raw.rstrip("/")
+    if attr == "zoom_plan":
+        if raw.lower() not in ("pro", "business"):
+            raise ConfigError(f"{var}={raw!r} is not a plan opsflow knows: put {SETTINGS_HELP[var]}")
+        return raw.lower()
     if attr == "smtp_url":
         if urlsplit(raw).scheme not in _SMTP_SCHEMES:
             raise ConfigError(

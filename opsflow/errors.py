@@ -6,10 +6,22 @@
     │   ├── JobFileError         a job file is wrong (names file, key path, line)
     │   ├── TimeExprError        an `at` expression or duration does not parse
     │   └── NotFoundError        an event, step or file that was asked for does not exist
-    └── StoreError               the database cannot be opened, read or upgraded
+    ├── StoreError               the database cannot be opened, read or upgraded
+    └── ZoomError                a Zoom API call failed (carries status, Zoom code, message, request id)
+        ├── ZoomAuthError        the app credentials or the access token were refused
+        ├── ZoomScopeError       the app lacks a scope (code 4700; names the scope)
+        ├── ZoomNotFoundError    the meeting, webinar or user does not exist (3001, 1001)
+        │   └── ZoomReportNotReady  a report asked for before Zoom has it (3001 after the end)
+        ├── ZoomPlanError        a paid plan or a permission is needed (code 200)
+        ├── ZoomRateLimited      over a rate limit; `retry_at` says when to try again
+        ├── ZoomUnavailable      network errors or 5xx that outlasted the retries (transient)
+        ├── ZoomOutcomeUnknown   a create call timed out: Zoom may or may not have done it
+        └── ZoomApiError         any other API error
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 
 class OpsflowError(Exception):
@@ -80,3 +92,72 @@ class NotFoundError(InputError):
 
 class StoreError(OpsflowError):
     """The database cannot be opened, read, written or upgraded."""
+
+
+class ZoomError(OpsflowError):
+    """A Zoom API call failed. `str()` is the message for people; the fields are for code."""
+
+    is_transient = False
+
+    def __init__(self, message: str, *, status: int | None = None, code: int | None = None,
+                 zoom_message: str = "", request_id: str | None = None) -> None:
+        self.status = status
+        self.code = code
+        self.zoom_message = zoom_message
+        self.request_id = request_id
+        if request_id:
+            message = f"{message} (Zoom request id {request_id})"
+        super().__init__(message)
+
+
+class ZoomAuthError(ZoomError):
+    """The app credentials or the access token were refused."""
+
+
+class ZoomScopeError(ZoomError):
+    """The Zoom app lacks a scope that the call needs."""
+
+    def __init__(self, message: str, *, scopes: list[str], **kwargs) -> None:
+        self.scopes = scopes
+        super().__init__(message, **kwargs)
+
+
+class ZoomNotFoundError(ZoomError):
+    """The meeting, webinar, registrant or user does not exist on Zoom."""
+
+
+class ZoomReportNotReady(ZoomNotFoundError):
+    """The participant report is not available yet (Zoom needs up to 30 minutes after the end)."""
+
+    is_transient = True
+
+
+class ZoomPlanError(ZoomError):
+    """The call needs a paid Zoom plan, or a permission the account does not have."""
+
+
+class ZoomRateLimited(ZoomError):
+    """Over a Zoom rate limit; `retry_at` (aware UTC) says when to try again, when known."""
+
+    is_transient = True
+
+    def __init__(self, message: str, *, retry_at: datetime | None = None, limit_type: str = "", **kwargs) -> None:
+        self.retry_at = retry_at
+        self.limit_type = limit_type
+        super().__init__(message, **kwargs)
+
+
+class ZoomUnavailable(ZoomError):
+    """Zoom could not be reached, or answered 5xx, for longer than the retry deadline."""
+
+    is_transient = True
+
+
+class ZoomOutcomeUnknown(ZoomError):
+    """A call that creates something timed out after it was sent: it may have happened. Reconcile."""
+
+    is_transient = True
+
+
+class ZoomApiError(ZoomError):
+    """Any other error answer from the Zoom API."""

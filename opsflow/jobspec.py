@@ -47,6 +47,7 @@ class EventSection(_Section):
     language: Literal["ja", "en"] = "ja"
     holidays: str = "JP"
     description: str = ""
+    cancelled: bool = False
     speakers: list[Speaker] = []
 
 
@@ -54,6 +55,18 @@ class ZoomSection(_Section):
     kind: Literal["meeting", "webinar"] = "meeting"
     host: str = "me"
     registration: bool = False
+    approval: Literal["automatic", "manual"] = "automatic"
+    zoom_emails: bool = False  # Zoom's own registration emails; off because opsflow sends the mail
+    alternative_hosts: list[str] = []
+    delete_on_cancel: bool = True
+
+    @field_validator("alternative_hosts")
+    @classmethod
+    def _host_emails(cls, value: list[str]) -> list[str]:
+        for address in value:
+            if not EMAIL_RE.match(address):
+                raise ValueError(f"{address!r} is not an email address")
+        return value
 
 
 class RegistrantsSection(_Section):
@@ -228,7 +241,12 @@ def load_job(path: Path) -> Event:
     return _resolve_event(spec, path, lines)
 
 
-def _resolve_event(spec: JobFile, path: Path, lines: dict[str, int]) -> Event:
+def event_from_json(spec_json: str, path: str) -> Event:
+    """Rebuild an applied event from the JSON the store keeps (files are not checked again)."""
+    return _resolve_event(JobFile.model_validate_json(spec_json, strict=False), Path(path), {}, check_files=False)
+
+
+def _resolve_event(spec: JobFile, path: Path, lines: dict[str, int], *, check_files: bool = True) -> Event:
     name = str(path)
     problems: list[JobFileError] = []
 
@@ -261,7 +279,7 @@ def _resolve_event(spec: JobFile, path: Path, lines: dict[str, int]) -> Event:
     except TimeExprError as exc:
         problem("event.holidays", str(exc))
         calendar = timeexpr.BusinessCalendar("JP")
-    if spec.registrants is not None:
+    if spec.registrants is not None and check_files:
         csv_path = (path.parent / spec.registrants.csv)
         if not csv_path.is_file():
             problem("registrants.csv", f"registrants CSV not found at {csv_path} (the path is relative "

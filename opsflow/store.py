@@ -134,6 +134,24 @@ attendance = sa.Table(
     sa.Column("is_attended", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
+zoom_meetings = sa.Table(
+    "zoom_meetings", metadata,
+    sa.Column("event_id", sa.String(100), sa.ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("host", sa.String(320), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),  # creating, created, deleted
+    sa.Column("meeting_id", sa.BigInteger),
+    sa.Column("uuid", sa.String(100)),
+    sa.Column("join_url", sa.Text),
+    sa.Column("passcode", sa.String(100)),
+    sa.Column("registration_url", sa.Text),
+    sa.Column("synced_hash", sa.String(64)),
+    sa.Column("lease_owner", sa.String(100)),
+    sa.Column("lease_until", UTCDateTime),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
 
 # --- migrations -----------------------------------------------------------------------------
 # Each migration is (version, name, function). A migration builds its own tables so that it keeps
@@ -216,9 +234,32 @@ def _m2_step_leases(conn: Connection) -> None:
     conn.exec_driver_sql(f"ALTER TABLE steps ADD COLUMN lease_until {dt}")
 
 
+def _m3_zoom_meetings(conn: Connection) -> None:
+    md = sa.MetaData()
+    sa.Table("events", md, sa.Column("id", sa.String(100), primary_key=True))  # for the foreign key only
+    sa.Table(
+        "zoom_meetings", md,
+        sa.Column("event_id", sa.String(100), sa.ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("host", sa.String(320), nullable=False),
+        sa.Column("state", sa.String(16), nullable=False),
+        sa.Column("meeting_id", sa.BigInteger),
+        sa.Column("uuid", sa.String(100)),
+        sa.Column("join_url", sa.Text),
+        sa.Column("passcode", sa.String(100)),
+        sa.Column("registration_url", sa.Text),
+        sa.Column("synced_hash", sa.String(64)),
+        sa.Column("lease_owner", sa.String(100)),
+        sa.Column("lease_until", UTCDateTime),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.Column("updated_at", UTCDateTime, nullable=False),
+    ).create(conn)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "events, steps, registrants, deliveries, attendance", _m1_initial),
     (2, "step leases for runners on several hosts", _m2_step_leases),
+    (3, "the Zoom meeting of each event", _m3_zoom_meetings),
 ]
 HEAD = MIGRATIONS[-1][0]
 
@@ -374,3 +415,30 @@ def insert_step(conn: Connection, event_id: str, values: dict, now: datetime) ->
 
 def update_step(conn: Connection, step_id: int, values: dict, now: datetime) -> None:
     conn.execute(steps.update().where(steps.c.id == step_id).values(**values, updated_at=now))
+
+
+def get_zoom_meeting(conn: Connection, event_id: str) -> sa.RowMapping | None:
+    return conn.execute(sa.select(zoom_meetings).where(zoom_meetings.c.event_id == event_id)).mappings().first()
+
+
+def claim_zoom_meeting(conn: Connection, values: dict, now: datetime) -> bool:
+    """Insert the `creating` row of an event's meeting; False when a row exists already (someone claimed it)."""
+    row = {**values, "created_at": now, "updated_at": now}
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    result = conn.execute(insert(zoom_meetings).values(**row).on_conflict_do_nothing(index_elements=["event_id"]))
+    return result.rowcount == 1
+
+
+def update_zoom_meeting(conn: Connection, event_id: str, values: dict, now: datetime) -> None:
+    conn.execute(zoom_meetings.update().where(zoom_meetings.c.event_id == event_id).values(**values, updated_at=now))
+
+
+def finish_step(conn: Connection, event_id: str, key: str, state: str, now: datetime, error: str | None = None) -> None:
+    """Record the outcome of step `key` of an event (a no-op when the event has no such step)."""
+    conn.execute(
+        steps.update().where(steps.c.event_id == event_id, steps.c.key == key)
+        .values(state=state, last_error=error, finished_at=now, updated_at=now, attempts=steps.c.attempts + 1)
+    )

@@ -75,9 +75,10 @@ def status_data(events: list, steps: list) -> dict[str, Any]:
     return {"events": out}
 
 
-def apply_data(results: list[ApplyResult], dry_run: bool) -> dict[str, Any]:
+def apply_data(results: list[ApplyResult], dry_run: bool, zoom: list | None = None) -> dict[str, Any]:
     return {
         "dry_run": dry_run,
+        "zoom": [{"event": o.event_id, "action": o.action, "message": o.message} for o in zoom or []],
         "events": [
             {
                 "id": r.event_id,
@@ -155,6 +156,8 @@ def print_apply(data: dict[str, Any]) -> None:
         for change in event["changes"]:
             what = f"{change['step']}: " if change["step"] else ""
             out.print(f"{prefix}{event['id']}: {what}{_escape(change['message'])}")
+    for outcome in data["zoom"]:
+        out.print(f"{prefix}{outcome['event']}: zoom: {_escape(outcome['message'])}")
 
 
 def _escape(text: str) -> str:

@@ -1,0 +1,21 @@
+"""Zoom: the only package that speaks to Zoom's API (`client` transport, `api` endpoints)."""
+
+from __future__ import annotations
+
+from ..config import Settings
+from .api import Zoom
+from .client import BUSINESS_RATES, PRO_RATES, Credentials, RetryPolicy
+
+__all__ = ["Zoom", "Credentials", "RetryPolicy", "zoom_from_settings"]
+
+
+def zoom_from_settings(settings: Settings, **options) -> Zoom:
+    """A Zoom client from the OPSFLOW_ZOOM_* settings; a missing one is named with what to put there."""
+    credentials = Credentials(
+        account_id=settings.require("zoom_account_id"),
+        client_id=settings.require("zoom_client_id"),
+        client_secret=settings.require("zoom_client_secret"),
+    )
+    rates = BUSINESS_RATES if settings.zoom_plan == "business" else PRO_RATES
+    return Zoom(credentials, api_url=settings.zoom_api_url, oauth_url=settings.zoom_oauth_url,
+                rates=dict(rates), **options)

@@ -93,14 +93,15 @@ def create_meeting(store: Store, zoom: Zoom, event: Event, now: datetime, *, own
         row = db.get_zoom_meeting(conn, event.id)
         if row is not None and row["state"] == "created":
             return MeetingOutcome("exists", event.id, dict(row), f"meeting {row['meeting_id']} already exists")
-        if row is not None and row["state"] == "creating" and row["lease_until"] > now and row["lease_owner"] != owner:
-            return MeetingOutcome("busy", event.id, dict(row), "another run is creating the meeting right now")
         claim = {"state": "creating", "lease_owner": owner, "lease_until": now + LEASE,
                  "kind": spec.kind, "host": spec.host}
         if row is None:
-            db.claim_zoom_meeting(conn, {"event_id": event.id, **claim}, now)
+            is_ours = db.claim_zoom_meeting(conn, {"event_id": event.id, **claim}, now)
         else:
-            db.update_zoom_meeting(conn, event.id, claim, now)
+            is_ours = db.take_zoom_lease(conn, event.id, claim, now)
+        if not is_ours:
+            return MeetingOutcome("busy", event.id, dict(row) if row else None,
+                                  "another run is creating the meeting right now; try again in a few minutes")
         must_search = row is not None  # an earlier attempt may have reached Zoom
 
     if must_search:

@@ -428,7 +428,23 @@ def claim_zoom_meeting(conn: Connection, values: dict, now: datetime) -> bool:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    result = conn.execute(insert(zoom_meetings).values(**row).on_conflict_do_nothing(index_elements=["event_id"]))
+    statement = (insert(zoom_meetings).values(**row).on_conflict_do_nothing(index_elements=["event_id"])
+                 .returning(zoom_meetings.c.event_id))
+    return conn.execute(statement).first() is not None
+
+
+def take_zoom_lease(conn: Connection, event_id: str, values: dict, now: datetime) -> bool:
+    """Take over the `creating` claim of an event's meeting if its lease has run out (or is ours).
+
+    One conditional UPDATE, so that of several runners only one wins, on SQLite and PostgreSQL alike.
+    """
+    c = zoom_meetings.c
+    result = conn.execute(
+        zoom_meetings.update()
+        .where(c.event_id == event_id, c.state != "created",
+               sa.or_(c.lease_until.is_(None), c.lease_until <= now, c.lease_owner == values["lease_owner"]))
+        .values(**values, updated_at=now)
+    )
     return result.rowcount == 1
 
 

@@ -6,7 +6,7 @@ import os
 import shutil
 import textwrap
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -81,3 +81,61 @@ def db_url(request, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'opsflow.db'}"
     return request.getfixturevalue("pg_url")
+
+
+class VirtualClock:
+    """Time for tests: `sleep` advances it at once, so retries and pacing never wait."""
+
+    def __init__(self, start: datetime = datetime(2027, 1, 21, 8, 0, tzinfo=timezone.utc)) -> None:
+        self.wall = start
+        self.slept: list[float] = []
+
+    def now(self) -> datetime:
+        return self.wall
+
+    def monotonic(self) -> float:
+        return (self.wall - datetime(2000, 1, 1, tzinfo=timezone.utc)).total_seconds()
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.wall += timedelta(seconds=seconds)
+
+    def advance(self, **delta) -> None:
+        self.wall += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> VirtualClock:
+    return VirtualClock()
+
+
+@pytest.fixture
+def fake_zoom(clock):
+    """A fake Zoom on loopback sharing the test's virtual clock. At the end, every exchange the test made
+    is checked against Zoom's OpenAPI document (when it is present)."""
+    from opsflow.sandbox.zoom import FakeZoom
+
+    from . import zoomspec
+
+    with FakeZoom(clock=clock.now) as fake:
+        yield fake
+    if zoomspec.spec_path() is None:
+        return
+    problems = [p for exchange in fake.recorded for p in zoomspec.check_exchange(exchange)]
+    assert problems == [], "requests or responses that Zoom's OpenAPI document does not allow:\n" + "\n".join(problems)
+
+
+@pytest.fixture
+def zoom(fake_zoom, clock):
+    """An opsflow Zoom client pointed at the fake, with virtual time."""
+    import random
+
+    from opsflow.config import Secret
+    from opsflow.zoom import Credentials, RetryPolicy, Zoom
+
+    credentials = Credentials(fake_zoom.account_id, fake_zoom.client_id, Secret(fake_zoom.client_secret))
+    client = Zoom(credentials, api_url=fake_zoom.api_url, oauth_url=fake_zoom.oauth_url, timeout=(2.0, 5.0),
+                  retry=RetryPolicy(), clock=clock.monotonic, sleep=clock.sleep, now=clock.now,
+                  rng=random.Random(7))
+    yield client
+    client.session.close()

@@ -509,3 +509,26 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, fake: FakeZoom) -> None:
         self.fake = fake
         super().__init__(("127.0.0.1", 0), _Handler)
+
+
+def main() -> None:
+    """`python -m opsflow.sandbox.zoom`: serve a fake Zoom until Ctrl-C and print the settings for it."""
+    import time
+
+    with FakeZoom() as fake:
+        print("A fake Zoom is listening. In another terminal, point opsflow at it:\n")
+        print(f"export OPSFLOW_ZOOM_ACCOUNT_ID={fake.account_id}")
+        print(f"export OPSFLOW_ZOOM_CLIENT_ID={fake.client_id}")
+        print(f"export OPSFLOW_ZOOM_CLIENT_SECRET={fake.client_secret}")
+        print(f"export OPSFLOW_ZOOM_API_URL={fake.api_url}")
+        print(f"export OPSFLOW_ZOOM_OAUTH_URL={fake.oauth_url}\n")
+        print("Press Ctrl-C to stop.", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            print(f"\nstopped after {len(fake.recorded)} requests")
+
+
+if __name__ == "__main__":
+    main()

@@ -108,7 +108,7 @@ class ZoomClient:
         self.token_requests = 0
 
     def __repr__(self) -> str:
-        return f"ZoomClient(api_url={self.api_url!r}, account_id={self.credentials.account_id!r})"
+        return f"{type(self).__name__}(api_url={self.api_url!r}, account_id={self.credentials.account_id!r})"
 
     # --- auth -----------------------------------------------------------------------------
 

@@ -1,0 +1,351 @@
+"""Read a seminar's registration-form export (CSV from Excel or a form service) into `Person` rows.
+
+Copes with what organizers' files really contain: CP932 or UTF-8 with a BOM, Japanese column names,
+full-width spaces and letters, blank rows, quoted line breaks, and the same person sent twice.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import InputError
+
+ROLES = ("email", "name", "family_name", "given_name", "organization", "department")
+
+# Default header names per role, best first; compared after `_header_key` (NFKC, lower case, no spaces).
+# "メールアドレス(確認用)" is deliberately absent: a confirmation column stays in `fields`.
+CANDIDATES: dict[str, tuple[str, ...]] = {
+    "email": ("メールアドレス", "メール", "eメール", "e-mail", "email", "mail", "mailaddress",
+              "emailaddress", "e-mailaddress"),
+    "name": ("氏名", "お名前", "名前", "参加者名", "参加者氏名", "name", "fullname"),
+    "family_name": ("姓", "苗字", "lastname", "familyname", "surname"),
+    "given_name": ("名", "firstname", "givenname"),
+    "organization": ("所属", "自治体名", "団体名", "所属団体", "所属先", "会社名", "organization",
+                     "organisation", "company", "affiliation"),
+    "department": ("部署", "所属部署", "部署名", "課名", "department", "division"),
+}
+
+# Syntax only, no DNS. Local part: no '@', whitespace or control characters. Domain: ASCII labels of
+# letters, digits and inner hyphens, at least one dot, and a top-level label of two or more letters.
+_EMAIL_RE = re.compile(
+    r"[^@\s\x00-\x1f\x7f-\x9f]+@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}"
+)
+
+
+@dataclass(frozen=True)
+class Person:
+    """One valid registrant. `row` is the spreadsheet row as Excel shows it (header = 1)."""
+
+    email: str
+    name: str
+    family_name: str
+    given_name: str
+    organization: str
+    department: str
+    fields: dict[str, str]
+    row: int
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """A record that was skipped, and why."""
+
+    row: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """Several rows with one email address; the data of the last row was kept."""
+
+    email: str
+    rows: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """The header chosen for each role, "" when the file has none."""
+
+    email: str
+    name: str
+    family_name: str
+    given_name: str
+    organization: str
+    department: str
+
+
+@dataclass(frozen=True)
+class CsvRead:
+    """Everything learned from one file: the people, and what was skipped or merged on the way."""
+
+    path: Path
+    encoding: str
+    columns: ColumnMap
+    headers: tuple[str, ...]
+    people: list[Person]
+    problems: list[RowProblem]
+    duplicates: list[Duplicate]
+    blank_rows: int
+
+
+def read_registrants(
+    path: Path,
+    *,
+    encoding: str | None = None,
+    columns: dict[str, str] | None = None,
+    source: str | None = None,
+) -> CsvRead:
+    """Read a registrants CSV. Bad rows become `problems`, never errors; a file that cannot be
+    used at all (missing, undecodable, no email column) raises `InputError`.
+
+    `encoding` None detects UTF-8 (with or without a BOM) or CP932. `columns` maps roles to header
+    names over the defaults ("" turns a role off). `source` names the file in messages.
+    """
+    path = Path(path)
+    source = str(path) if source is None else source
+    wanted = _check_roles(columns or {}, source)
+    text, used = _decode(_read_bytes(path, source), encoding, source)
+    records = _numbered_records(text, source)
+
+    header_cells: list[str] | None = None
+    for _, cells in records:
+        if "".join(cells).strip():
+            header_cells = cells
+            break
+    if header_cells is None:
+        raise InputError(f"{source} is empty: it has no header row; export the registration form "
+                         f"again as CSV with its column names (氏名, メールアドレス, ...)")
+    headers = _unique_headers(header_cells)
+    chosen = _choose_columns(headers, wanted, source)
+    if chosen["email"] is None:
+        raise InputError(f"{source}: no email column; the columns are: {', '.join(headers)}; "
+                         f'name it under [registrants.columns] email = "..." in the job file')
+
+    reader = _RowReader(headers, chosen)
+    kept: dict[str, Person] = {}
+    rows_by_email: dict[str, list[int]] = {}
+    problems: list[RowProblem] = []
+    blank_rows = 0
+    for row, cells in records:
+        if not "".join(cells).strip():
+            blank_rows += 1
+            continue
+        outcome = reader.person(row, cells)
+        if isinstance(outcome, RowProblem):
+            problems.append(outcome)
+            continue
+        seen = rows_by_email.setdefault(outcome.email, [])
+        seen.append(row)
+        if len(seen) > 1:
+            del kept[outcome.email]  # re-inserted below, so people stay in the order of kept rows
+        kept[outcome.email] = outcome
+
+    duplicates = [Duplicate(email, tuple(rows)) for email, rows in rows_by_email.items() if len(rows) > 1]
+    return CsvRead(
+        path=path,
+        encoding=used,
+        columns=ColumnMap(**{role: "" if i is None else headers[i] for role, i in chosen.items()}),
+        headers=tuple(headers),
+        people=list(kept.values()),
+        problems=problems,
+        duplicates=duplicates,
+        blank_rows=blank_rows,
+    )
+
+
+def normalize_email(value: str) -> str:
+    """NFKC (full-width ＠ and letters become ASCII), stripped, lower case."""
+    return unicodedata.normalize("NFKC", value).strip().lower()
+
+
+def is_valid_email(email: str) -> bool:
+    """Syntax check of a normalised address: one @, a plain local part, a dotted ASCII domain."""
+    return _EMAIL_RE.fullmatch(email) is not None
+
+
+class _RowReader:
+    """Turns the cells of one non-blank record into a `Person` or a `RowProblem`."""
+
+    def __init__(self, headers: list[str], chosen: dict[str, int | None]) -> None:
+        self.headers = headers
+        self.width = len(headers)
+        self.email = chosen["email"]
+        self.name = chosen["name"]
+        self.family = chosen["family_name"]
+        self.given = chosen["given_name"]
+        self.organization = chosen["organization"]
+        self.department = chosen["department"]
+        used = {i for i in chosen.values() if i is not None}
+        self.field_columns = [(i, h) for i, h in enumerate(headers) if i not in used]
+
+    def person(self, row: int, cells: list[str]) -> Person | RowProblem:
+        if len(cells) > self.width:
+            extra = [c.strip() for c in cells[self.width:] if c.strip()]
+            if extra:
+                # An unquoted comma shifts every later value: better skipped than put in wrong columns.
+                return RowProblem(row, f"{len(cells)} cells but the header has {self.width} columns "
+                                       f"(extra: {', '.join(repr(c) for c in extra)}); "
+                                       f"was a comma left unquoted?")
+        values = [c.strip() for c in cells[:self.width]]
+        values += [""] * (self.width - len(values))
+
+        raw_email = values[self.email]
+        if not raw_email:
+            return RowProblem(row, "no email address")
+        email = normalize_email(raw_email)
+        if not is_valid_email(email):
+            return RowProblem(row, f"'{raw_email}' is not a valid email address")
+
+        family = _collapse(values[self.family]) if self.family is not None else ""
+        given = _collapse(values[self.given]) if self.given is not None else ""
+        name = _collapse(values[self.name]) if self.name is not None else ""
+        if not name:
+            name = " ".join(part for part in (family, given) if part)
+        if not name:
+            return RowProblem(row, "no name")
+        first, space, rest = name.partition(" ")
+        return Person(
+            email=email,
+            name=name,
+            family_name=family or (first if space else ""),
+            given_name=given or (rest if space else name),
+            organization=_collapse(values[self.organization]) if self.organization is not None else "",
+            department=_collapse(values[self.department]) if self.department is not None else "",
+            fields={header: values[i] for i, header in self.field_columns},
+            row=row,
+        )
+
+
+def _collapse(value: str) -> str:
+    """Runs of whitespace (U+3000 included) become one ASCII space. Never NFKC: 髙 and 﨑 stay."""
+    return " ".join(value.split())
+
+
+def _header_key(header: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", header).lower().split())
+
+
+def _check_roles(columns: dict[str, str], source: str) -> dict[str, str]:
+    for role, header in columns.items():
+        if role not in ROLES:
+            raise InputError(f"{source}: unknown column role {role!r} in [registrants.columns]; "
+                             f"the roles are: {', '.join(ROLES)}")
+        if not isinstance(header, str):
+            raise InputError(f"{source}: [registrants.columns] {role} must be a column name in quotes, "
+                             f"not {header!r}")
+    return dict(columns)
+
+
+def _read_bytes(path: Path, source: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"registrants CSV not found: {source}") from None
+    except IsADirectoryError:
+        raise InputError(f"cannot read {source}: it is a folder, not a CSV file") from None
+    except OSError as err:
+        raise InputError(f"cannot read {source}: {err.strerror or err}") from None
+
+
+def _decode(data: bytes, encoding: str | None, source: str) -> tuple[str, str]:
+    """The text of the file and the codec used; a BOM never reaches the first header."""
+    if encoding is None:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            if text.startswith("\ufeff"):
+                return text[1:], "utf-8-sig"
+            return text, "utf-8"
+        try:
+            # cp932, not shift_jis: only Microsoft's table has 髙, 﨑 and the other vendor characters.
+            return data.decode("cp932"), "cp932"
+        except UnicodeDecodeError:
+            raise InputError(f"cannot read {source}: it is neither UTF-8 nor CP932 (Shift_JIS) text; "
+                             f'save it from Excel as "CSV UTF-8", or set encoding = "..." under '
+                             f"[registrants] in the job file") from None
+    try:
+        codecs.lookup(encoding)
+        text = data.decode(encoding)
+    except LookupError:
+        raise InputError(f"{source}: unknown encoding {encoding!r}; use \"utf-8\" (also for UTF-8 "
+                         f"with a BOM) or \"cp932\" (Shift_JIS from Excel)") from None
+    except UnicodeDecodeError as err:
+        row = _row_at(data[:err.start], encoding)
+        raise InputError(f"cannot read {source} as {encoding}: row {row} has bytes that are not "
+                         f"{encoding} text; remove the encoding setting to detect UTF-8 or CP932, or "
+                         f'save the file from Excel as "CSV UTF-8"') from None
+    return text.removeprefix("\ufeff"), encoding
+
+
+def _row_at(prefix: bytes, encoding: str) -> int:
+    """The spreadsheet row of the record that continues after `prefix` (for decode errors)."""
+    text = prefix.decode(encoding, errors="replace") + "x"  # "x" stands for the bad byte
+    try:
+        return sum(1 for _ in csv.reader(io.StringIO(text, newline="")))
+    except csv.Error:
+        return text.count("\n") + 1
+
+
+def _numbered_records(text: str, source: str):
+    """(row, cells) for each CSV record; a record with quoted line breaks is one row, as in Excel."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    row = 0
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            raise InputError(f"{source}: row {row + 1} cannot be read as CSV: {err}") from None
+        row += 1
+        yield row, cells
+
+
+def _unique_headers(cells: list[str]) -> list[str]:
+    """Stripped headers; an empty one becomes "column N", a repeated one "name (2)", "name (3)"."""
+    headers: list[str] = []
+    taken: set[str] = set()
+    for number, cell in enumerate(cells, start=1):
+        base = cell.strip() or f"column {number}"
+        header, count = base, 1
+        while header in taken:
+            count += 1
+            header = f"{base} ({count})"
+        taken.add(header)
+        headers.append(header)
+    return headers
+
+
+def _choose_columns(headers: list[str], wanted: dict[str, str], source: str) -> dict[str, int | None]:
+    """The column index for each role: the mapping from the job file first, then the defaults."""
+    by_key: dict[str, int] = {}
+    for i, header in enumerate(headers):
+        by_key.setdefault(_header_key(header), i)
+    chosen: dict[str, int | None] = {role: None for role in ROLES}
+    for role, header in wanted.items():
+        if not header.strip():
+            continue  # "" turns the role off
+        i = headers.index(header.strip()) if header.strip() in headers else by_key.get(_header_key(header))
+        if i is None:
+            raise InputError(f'{source}: [registrants.columns] {role} = "{header}" is not a column of '
+                             f"the file; the columns are: {', '.join(headers)}")
+        chosen[role] = i
+    claimed = {i for i in chosen.values() if i is not None}
+    for role in ROLES:
+        if role in wanted:
+            continue
+        for candidate in CANDIDATES[role]:
+            i = by_key.get(_header_key(candidate))
+            if i is not None and i not in claimed:
+                chosen[role] = i
+                claimed.add(i)
+                break
+    return chosen

@@ -1,0 +1,137 @@
+"""Opening a database: engines, transactions, errors for people, and applying migrations.
+
+SQLite by default (WAL, busy timeout, `BEGIN IMMEDIATE` for writes); PostgreSQL when the URL says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Connection, Engine
+
+from ..config import mask_url
+from ..errors import StoreError
+from .migrations import HEAD, MIGRATIONS
+from .schema import schema_migrations
+
+
+class Store:
+    """A database: open it with a URL, `migrate()` it, then use `begin()` / `read()` transactions."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.shown_url = mask_url(url)
+        self.is_sqlite = url.startswith("sqlite")
+        try:
+            self.engine = self._make_engine(url)
+        except ModuleNotFoundError as exc:
+            raise StoreError(f"cannot open {self.shown_url}: the driver {exc.name!r} is not installed; "
+                             "for PostgreSQL install opsflow with its extra: pip install 'opsflow[postgres]'") from None
+        except sa_exc.ArgumentError as exc:
+            raise StoreError(f"cannot open {self.shown_url}: {exc}") from None
+
+    def _make_engine(self, url: str) -> Engine:
+        if not self.is_sqlite:
+            return sa.create_engine(url, pool_pre_ping=True)
+        database = sa.engine.make_url(url).database
+        if database and database != ":memory:":
+            folder = Path(database).expanduser().resolve().parent
+            if not folder.is_dir():
+                raise StoreError(f"cannot open {url}: the folder {folder} does not exist; create it or "
+                                 "set OPSFLOW_DATABASE_URL to a file in an existing folder")
+        engine = sa.create_engine(url, connect_args={"timeout": 30})
+
+        @sa.event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn, _record) -> None:
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA busy_timeout = 30000")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.close()
+
+        @sa.event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            mode = "IMMEDIATE" if conn.get_execution_options().get("opsflow_write", True) else "DEFERRED"
+            conn.exec_driver_sql(f"BEGIN {mode}")
+
+        return engine
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A write transaction: committed on success, rolled back on error. SQLite takes the write lock now."""
+        with self._translate():
+            with self.engine.connect() as conn:
+                with conn.begin():
+                    yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only transaction (a consistent snapshot; does not block writers)."""
+        with self._translate():
+            with self.engine.connect() as conn:
+                conn.execution_options(opsflow_write=False)
+                with conn.begin():
+                    yield conn
+
+    @contextmanager
+    def _translate(self) -> Iterator[None]:
+        try:
+            yield
+        except sa_exc.IntegrityError:
+            raise  # a broken uniqueness rule is a bug in the caller, not the database's state
+        except sa_exc.DatabaseError as exc:
+            raise StoreError(self._explain(exc)) from None
+
+    def _explain(self, exc: sa_exc.DBAPIError) -> str:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        if "not a database" in reason:
+            return (f"cannot use {self.shown_url}: the file is not an SQLite database; point "
+                    "OPSFLOW_DATABASE_URL at an opsflow database or a new file name")
+        if "locked" in reason:
+            return (f"cannot use {self.shown_url}: the database stayed locked by another process for 30 s; "
+                    "check for a stuck opsflow process and try again")
+        if "unable to open" in reason:
+            return f"cannot open {self.shown_url}: {reason}; check that the folder exists and is writable"
+        return f"database error on {self.shown_url}: {reason}"
+
+    def schema_version(self) -> int:
+        """The highest migration applied, 0 for a new database."""
+        with self.read() as conn:
+            if not sa.inspect(conn).has_table("schema_migrations"):
+                return 0
+            return conn.execute(sa.select(sa.func.max(schema_migrations.c.version))).scalar() or 0
+
+    def migrate(self, target: int = HEAD, now: datetime | None = None) -> list[int]:
+        """Apply the migrations up to `target` that are not applied yet; return their versions."""
+        applied = []
+        now = now or datetime.now(timezone.utc)
+        with self.begin() as conn:
+            schema_migrations.create(conn, checkfirst=True)
+            current = conn.execute(sa.select(sa.func.max(schema_migrations.c.version))).scalar() or 0
+            if current > HEAD:
+                raise StoreError(f"{self.shown_url} has schema version {current}, newer than this opsflow "
+                                 f"knows ({HEAD}); upgrade opsflow")
+            for version, name, upgrade in MIGRATIONS:
+                if current < version <= target:
+                    upgrade(conn)
+                    conn.execute(schema_migrations.insert().values(version=version, name=name, applied_at=now))
+                    applied.append(version)
+        return applied
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(url: str) -> Store:
+    """Open the database at `url` and bring its schema up to date."""
+    store = Store(url)
+    store.migrate()
+    return store
+
+

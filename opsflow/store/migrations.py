@@ -1,0 +1,121 @@
+"""Numbered migrations that upgrade a database in place; each is recorded in `schema_migrations`.
+
+A migration builds its own tables so that it keeps describing the schema of its time however the
+tables in `schema` change later. Never edit a released migration; append a new one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from .schema import UTCDateTime
+
+
+def _m1_initial(conn: Connection) -> None:
+    md = sa.MetaData()
+    now_cols = lambda: (sa.Column("created_at", UTCDateTime, nullable=False),  # noqa: E731
+                        sa.Column("updated_at", UTCDateTime, nullable=False))
+    event_fk = lambda: sa.Column("event_id", sa.String(100), sa.ForeignKey("events.id", ondelete="CASCADE"),  # noqa: E731
+                                 nullable=False)
+    sa.Table("events", md,
+             sa.Column("id", sa.String(100), primary_key=True),
+             sa.Column("series", sa.String(200), nullable=False, server_default=""),
+             sa.Column("title", sa.Text, nullable=False),
+             sa.Column("start_at", UTCDateTime, nullable=False),
+             sa.Column("end_at", UTCDateTime, nullable=False),
+             sa.Column("timezone", sa.String(64), nullable=False),
+             sa.Column("language", sa.String(8), nullable=False),
+             sa.Column("source_path", sa.Text, nullable=False),
+             sa.Column("spec_json", sa.Text, nullable=False),
+             sa.Column("spec_hash", sa.String(64), nullable=False),
+             sa.Column("sequence", sa.Integer, nullable=False, server_default="0"),
+             sa.Column("status", sa.String(16), nullable=False, server_default="active"),
+             *now_cols())
+    sa.Table("steps", md,
+             sa.Column("id", sa.Integer, primary_key=True), event_fk(),
+             sa.Column("key", sa.String(100), nullable=False),
+             sa.Column("kind", sa.String(50), nullable=False),
+             sa.Column("due_at", UTCDateTime, nullable=False),
+             sa.Column("at_expr", sa.String(200), nullable=False),
+             sa.Column("after_key", sa.String(100)),
+             sa.Column("params_json", sa.Text, nullable=False, server_default="{}"),
+             sa.Column("state", sa.String(16), nullable=False, server_default="planned"),
+             sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+             sa.Column("last_error", sa.Text),
+             sa.Column("started_at", UTCDateTime),
+             sa.Column("finished_at", UTCDateTime),
+             *now_cols(),
+             sa.UniqueConstraint("event_id", "key", name="uq_steps_event_key"))
+    sa.Table("registrants", md,
+             sa.Column("id", sa.Integer, primary_key=True), event_fk(),
+             sa.Column("email", sa.String(320), nullable=False),
+             *(sa.Column(n, sa.Text, nullable=False, server_default="") for n in ("name", "organization", "department")),
+             sa.Column("fields_json", sa.Text, nullable=False, server_default="{}"),
+             sa.Column("source", sa.String(16), nullable=False, server_default="csv"),
+             sa.Column("status", sa.String(16), nullable=False, server_default="active"),
+             sa.Column("zoom_registrant_id", sa.String(100)),
+             sa.Column("join_url", sa.Text),
+             *now_cols(),
+             sa.UniqueConstraint("event_id", "email", name="uq_registrants_event_email"))
+    sa.Table("deliveries", md,
+             sa.Column("id", sa.Integer, primary_key=True), event_fk(),
+             sa.Column("recipient", sa.String(320), nullable=False),
+             sa.Column("message_key", sa.String(100), nullable=False),
+             sa.Column("state", sa.String(16), nullable=False, server_default="pending"),
+             sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+             sa.Column("last_error", sa.Text),
+             sa.Column("message_id", sa.String(300)),
+             *now_cols(),
+             sa.Column("sent_at", UTCDateTime),
+             sa.UniqueConstraint("event_id", "recipient", "message_key", name="uq_deliveries_claim"))
+    sa.Table("attendance", md,
+             sa.Column("id", sa.Integer, primary_key=True), event_fk(),
+             sa.Column("registrant_id", sa.Integer, sa.ForeignKey("registrants.id", ondelete="SET NULL")),
+             sa.Column("name", sa.Text, nullable=False, server_default=""),
+             sa.Column("email", sa.String(320)),
+             sa.Column("total_minutes", sa.Integer, nullable=False, server_default="0"),
+             sa.Column("first_join_at", UTCDateTime),
+             sa.Column("last_leave_at", UTCDateTime),
+             sa.Column("is_attended", sa.Boolean, nullable=False, server_default=sa.false()))
+    md.create_all(conn)
+
+
+def _m2_step_leases(conn: Connection) -> None:
+    # Runners on several hosts claim a step by taking a lease on it.
+    dt = UTCDateTime().dialect_impl(conn.dialect).impl.compile(dialect=conn.dialect)
+    conn.exec_driver_sql("ALTER TABLE steps ADD COLUMN lease_owner VARCHAR(100)")
+    conn.exec_driver_sql(f"ALTER TABLE steps ADD COLUMN lease_until {dt}")
+
+
+def _m3_zoom_meetings(conn: Connection) -> None:
+    md = sa.MetaData()
+    sa.Table("events", md, sa.Column("id", sa.String(100), primary_key=True))  # for the foreign key only
+    sa.Table(
+        "zoom_meetings", md,
+        sa.Column("event_id", sa.String(100), sa.ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("host", sa.String(320), nullable=False),
+        sa.Column("state", sa.String(16), nullable=False),
+        sa.Column("meeting_id", sa.BigInteger),
+        sa.Column("uuid", sa.String(100)),
+        sa.Column("join_url", sa.Text),
+        sa.Column("passcode", sa.String(100)),
+        sa.Column("registration_url", sa.Text),
+        sa.Column("synced_hash", sa.String(64)),
+        sa.Column("lease_owner", sa.String(100)),
+        sa.Column("lease_until", UTCDateTime),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.Column("updated_at", UTCDateTime, nullable=False),
+    ).create(conn)
+
+
+MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
+    (1, "events, steps, registrants, deliveries, attendance", _m1_initial),
+    (2, "step leases for runners on several hosts", _m2_step_leases),
+    (3, "the Zoom meeting of each event", _m3_zoom_meetings),
+]
+HEAD = MIGRATIONS[-1][0]
+

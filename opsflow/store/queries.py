@@ -1,0 +1,90 @@
+"""Queries and updates, one small function each. Rows come back as read-only mappings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from .schema import events, steps, zoom_meetings
+
+__all__ = ["get_event", "list_events", "insert_event", "update_event", "list_steps", "insert_step", "update_step",
+           "get_zoom_meeting", "claim_zoom_meeting", "take_zoom_lease", "update_zoom_meeting", "finish_step"]
+
+def get_event(conn: Connection, event_id: str) -> sa.RowMapping | None:
+    return conn.execute(sa.select(events).where(events.c.id == event_id)).mappings().first()
+
+
+def list_events(conn: Connection, event_id: str | None = None) -> list[sa.RowMapping]:
+    query = sa.select(events).order_by(events.c.start_at, events.c.id)
+    if event_id is not None:
+        query = query.where(events.c.id == event_id)
+    return list(conn.execute(query).mappings())
+
+
+def insert_event(conn: Connection, values: dict, now: datetime) -> None:
+    conn.execute(events.insert().values(**values, created_at=now, updated_at=now))
+
+
+def update_event(conn: Connection, event_id: str, values: dict, now: datetime) -> None:
+    conn.execute(events.update().where(events.c.id == event_id).values(**values, updated_at=now))
+
+
+def list_steps(conn: Connection, event_ids: list[str] | None = None) -> list[sa.RowMapping]:
+    """Steps of the given events (all events when None), by event then due time."""
+    query = sa.select(steps).order_by(steps.c.event_id, steps.c.due_at, steps.c.id)
+    if event_ids is not None:
+        query = query.where(steps.c.event_id.in_(event_ids))
+    return list(conn.execute(query).mappings())
+
+
+def insert_step(conn: Connection, event_id: str, values: dict, now: datetime) -> None:
+    conn.execute(steps.insert().values(event_id=event_id, **values, created_at=now, updated_at=now))
+
+
+def update_step(conn: Connection, step_id: int, values: dict, now: datetime) -> None:
+    conn.execute(steps.update().where(steps.c.id == step_id).values(**values, updated_at=now))
+
+
+def get_zoom_meeting(conn: Connection, event_id: str) -> sa.RowMapping | None:
+    return conn.execute(sa.select(zoom_meetings).where(zoom_meetings.c.event_id == event_id)).mappings().first()
+
+
+def claim_zoom_meeting(conn: Connection, values: dict, now: datetime) -> bool:
+    """Insert the `creating` row of an event's meeting; False when a row exists already (someone claimed it)."""
+    row = {**values, "created_at": now, "updated_at": now}
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = (insert(zoom_meetings).values(**row).on_conflict_do_nothing(index_elements=["event_id"])
+                 .returning(zoom_meetings.c.event_id))
+    return conn.execute(statement).first() is not None
+
+
+def take_zoom_lease(conn: Connection, event_id: str, values: dict, now: datetime) -> bool:
+    """Take over the `creating` claim of an event's meeting if its lease has run out (or is ours).
+
+    One conditional UPDATE, so that of several runners only one wins, on SQLite and PostgreSQL alike.
+    """
+    c = zoom_meetings.c
+    result = conn.execute(
+        zoom_meetings.update()
+        .where(c.event_id == event_id, c.state != "created",
+               sa.or_(c.lease_until.is_(None), c.lease_until <= now, c.lease_owner == values["lease_owner"]))
+        .values(**values, updated_at=now)
+    )
+    return result.rowcount == 1
+
+
+def update_zoom_meeting(conn: Connection, event_id: str, values: dict, now: datetime) -> None:
+    conn.execute(zoom_meetings.update().where(zoom_meetings.c.event_id == event_id).values(**values, updated_at=now))
+
+
+def finish_step(conn: Connection, event_id: str, key: str, state: str, now: datetime, error: str | None = None) -> None:
+    """Record the outcome of step `key` of an event (a no-op when the event has no such step)."""
+    conn.execute(
+        steps.update().where(steps.c.event_id == event_id, steps.c.key == key)
+        .values(state=state, last_error=error, finished_at=now, updated_at=now, attempts=steps.c.attempts + 1)
+    )

@@ -1,0 +1,143 @@
+"""The tables (SQLAlchemy Core). Times are stored as naive UTC and come back aware (UTC)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+
+STEP_STATES = ("planned", "running", "done", "failed", "missed", "cancelled")
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out; naive UTC in the database."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; pass an aware datetime")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+metadata = sa.MetaData()
+
+schema_migrations = sa.Table(
+    "schema_migrations", metadata,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("applied_at", UTCDateTime, nullable=False),
+)
+
+events = sa.Table(
+    "events", metadata,
+    sa.Column("id", sa.String(100), primary_key=True),
+    sa.Column("series", sa.String(200), nullable=False, server_default=""),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("start_at", UTCDateTime, nullable=False),
+    sa.Column("end_at", UTCDateTime, nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("source_path", sa.Text, nullable=False),
+    sa.Column("spec_json", sa.Text, nullable=False),
+    sa.Column("spec_hash", sa.String(64), nullable=False),
+    sa.Column("sequence", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("status", sa.String(16), nullable=False, server_default="active"),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+steps = sa.Table(
+    "steps", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("event_id", sa.String(100), sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("key", sa.String(100), nullable=False),
+    sa.Column("kind", sa.String(50), nullable=False),
+    sa.Column("due_at", UTCDateTime, nullable=False),
+    sa.Column("at_expr", sa.String(200), nullable=False),
+    sa.Column("after_key", sa.String(100)),
+    sa.Column("params_json", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("state", sa.String(16), nullable=False, server_default="planned"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text),
+    sa.Column("started_at", UTCDateTime),
+    sa.Column("finished_at", UTCDateTime),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("lease_owner", sa.String(100)),
+    sa.Column("lease_until", UTCDateTime),
+    sa.UniqueConstraint("event_id", "key", name="uq_steps_event_key"),
+)
+
+registrants = sa.Table(
+    "registrants", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("event_id", sa.String(100), sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("name", sa.Text, nullable=False, server_default=""),
+    sa.Column("organization", sa.Text, nullable=False, server_default=""),
+    sa.Column("department", sa.Text, nullable=False, server_default=""),
+    sa.Column("fields_json", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("source", sa.String(16), nullable=False, server_default="csv"),
+    sa.Column("status", sa.String(16), nullable=False, server_default="active"),
+    sa.Column("zoom_registrant_id", sa.String(100)),
+    sa.Column("join_url", sa.Text),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("event_id", "email", name="uq_registrants_event_email"),
+)
+
+deliveries = sa.Table(
+    "deliveries", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("event_id", sa.String(100), sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("recipient", sa.String(320), nullable=False),
+    sa.Column("message_key", sa.String(100), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False, server_default="pending"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text),
+    sa.Column("message_id", sa.String(300)),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("sent_at", UTCDateTime),
+    sa.UniqueConstraint("event_id", "recipient", "message_key", name="uq_deliveries_claim"),
+)
+
+attendance = sa.Table(
+    "attendance", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("event_id", sa.String(100), sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("registrant_id", sa.Integer, sa.ForeignKey("registrants.id", ondelete="SET NULL")),
+    sa.Column("name", sa.Text, nullable=False, server_default=""),
+    sa.Column("email", sa.String(320)),
+    sa.Column("total_minutes", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("first_join_at", UTCDateTime),
+    sa.Column("last_leave_at", UTCDateTime),
+    sa.Column("is_attended", sa.Boolean, nullable=False, server_default=sa.false()),
+)
+
+zoom_meetings = sa.Table(
+    "zoom_meetings", metadata,
+    sa.Column("event_id", sa.String(100), sa.ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("host", sa.String(320), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),  # creating, created, deleted
+    sa.Column("meeting_id", sa.BigInteger),
+    sa.Column("uuid", sa.String(100)),
+    sa.Column("join_url", sa.Text),
+    sa.Column("passcode", sa.String(100)),
+    sa.Column("registration_url", sa.Text),
+    sa.Column("synced_hash", sa.String(64)),
+    sa.Column("lease_owner", sa.String(100)),
+    sa.Column("lease_until", UTCDateTime),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+

@@ -128,7 +128,7 @@ def _event_values(event: Event) -> dict:
     return {
         "id": event.id, "series": spec.series, "title": spec.title, "start_at": event.start_at,
         "end_at": event.end_at, "timezone": spec.timezone, "language": spec.language,
-        "source_path": str(event.path), "spec_json": event.spec_json(), "spec_hash": event.spec_hash(),
+        "source_path": str(event.path.resolve()), "spec_json": event.spec_json(), "spec_hash": event.spec_hash(),
         "status": "cancelled" if spec.cancelled else "active",
     }
 

@@ -225,9 +225,11 @@ def status(app: App, event: str | None, as_json: bool) -> None:
     _print_json(data) if as_json else print_status(data)
 
 
-from .cli_zoom import zoom  # noqa: E402  (the group above must exist first)
+from .cli_registrants import registrants  # noqa: E402  (the group above must exist first)
+from .cli_zoom import zoom  # noqa: E402
 
 cli.add_command(zoom)
+cli.add_command(registrants)
 
 
 def main() -> None:

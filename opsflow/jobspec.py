@@ -69,9 +69,21 @@ class ZoomSection(_Section):
         return value
 
 
+class ColumnsSection(_Section):
+    """Which CSV column holds what, when the defaults (氏名, メールアドレス, 所属, ...) do not find it."""
+
+    email: str | None = None
+    name: str | None = None
+    family_name: str | None = None
+    given_name: str | None = None
+    organization: str | None = None
+    department: str | None = None
+
+
 class RegistrantsSection(_Section):
     csv: str
     encoding: str | None = None
+    columns: ColumnsSection = ColumnsSection()
 
 
 class MailEntry(_Section):

@@ -128,3 +128,12 @@ def test_password_never_in_store_errors():
         Store("postgresql+nosuchdriver://user:hunter2@127.0.0.1:1/x")
     assert "hunter2" not in str(err.value)
     assert "user:***@127.0.0.1:1" in str(err.value)
+
+
+def test_migrations_build_exactly_the_declared_tables(db_url):
+    store = open_store(db_url)
+    with store.read() as conn:
+        inspector = sa.inspect(conn)
+        for table in db.metadata.sorted_tables:
+            assert {c["name"] for c in inspector.get_columns(table.name)} == set(table.columns.keys()), table.name
+    store.dispose()

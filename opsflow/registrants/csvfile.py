@@ -36,6 +36,8 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
 _EMAIL_RE = re.compile(
     r"[^@\s\x00-\x1f\x7f-\x9f]+@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}"
 )
+# What Python's cp932 makes of the bytes 0x80, 0xA0, 0xFD, 0xFE and 0xFF, which Excel never writes.
+_CP932_UNUSED = re.compile("[\x80\uf8f0-\uf8f3]")
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,9 @@ def read_registrants(
     if chosen["email"] is None:
         raise InputError(f"{source}: no email column; the columns are: {', '.join(headers)}; "
                          f'name it under [registrants.columns] email = "..." in the job file')
+    if chosen["name"] is None and chosen["family_name"] is None and chosen["given_name"] is None:
+        raise InputError(f"{source}: no name column; the columns are: {', '.join(headers)}; "
+                         f'name it under [registrants.columns] name = "..." in the job file')
 
     reader = _RowReader(headers, chosen)
     kept: dict[str, Person] = {}
@@ -159,21 +164,24 @@ def read_registrants(
     )
 
 
-def normalize_email(value: str) -> str:
-    """NFKC (full-width ＠ and letters become ASCII), stripped, lower case."""
-    return unicodedata.normalize("NFKC", value).strip().lower()
+def normalise_email(value: str) -> str | None:
+    """The address as stored: NFKC (full-width ＠ and letters become ASCII), stripped, lower case;
+    None when it is not a valid address (syntax only: one @, a plain local part, a dotted ASCII domain)."""
+    email = unicodedata.normalize("NFKC", value).strip().lower()
+    return email if _EMAIL_RE.fullmatch(email) else None
 
 
-def is_valid_email(email: str) -> bool:
-    """Syntax check of a normalised address: one @, a plain local part, a dotted ASCII domain."""
-    return _EMAIL_RE.fullmatch(email) is not None
+def split_name(name: str) -> tuple[str, str]:
+    """(family, given) for Zoom from a display name: split at the first space (U+3000 included);
+    a name without a space is all given name, as Zoom's first_name is the one it requires."""
+    family, space, given = _collapse(name).partition(" ")
+    return (family, given) if space else ("", family)
 
 
 class _RowReader:
     """Turns the cells of one non-blank record into a `Person` or a `RowProblem`."""
 
     def __init__(self, headers: list[str], chosen: dict[str, int | None]) -> None:
-        self.headers = headers
         self.width = len(headers)
         self.email = chosen["email"]
         self.name = chosen["name"]
@@ -198,8 +206,8 @@ class _RowReader:
         raw_email = values[self.email]
         if not raw_email:
             return RowProblem(row, "no email address")
-        email = normalize_email(raw_email)
-        if not is_valid_email(email):
+        email = normalise_email(raw_email)
+        if email is None:
             return RowProblem(row, f"'{raw_email}' is not a valid email address")
 
         family = _collapse(values[self.family]) if self.family is not None else ""
@@ -209,12 +217,12 @@ class _RowReader:
             name = " ".join(part for part in (family, given) if part)
         if not name:
             return RowProblem(row, "no name")
-        first, space, rest = name.partition(" ")
+        split_family, split_given = split_name(name)
         return Person(
             email=email,
             name=name,
-            family_name=family or (first if space else ""),
-            given_name=given or (rest if space else name),
+            family_name=family or split_family,
+            given_name=given or split_given,
             organization=_collapse(values[self.organization]) if self.organization is not None else "",
             department=_collapse(values[self.department]) if self.department is not None else "",
             fields={header: values[i] for i, header in self.field_columns},
@@ -266,11 +274,15 @@ def _decode(data: bytes, encoding: str | None, source: str) -> tuple[str, str]:
             return text, "utf-8"
         try:
             # cp932, not shift_jis: only Microsoft's table has 髙, 﨑 and the other vendor characters.
-            return data.decode("cp932"), "cp932"
+            text = data.decode("cp932")
         except UnicodeDecodeError:
-            raise InputError(f"cannot read {source}: it is neither UTF-8 nor CP932 (Shift_JIS) text; "
-                             f'save it from Excel as "CSV UTF-8", or set encoding = "..." under '
-                             f"[registrants] in the job file") from None
+            text = None
+        # Python's cp932 decodes bytes that Excel never writes instead of failing: another encoding.
+        if text is not None and not _CP932_UNUSED.search(text):
+            return text, "cp932"
+        raise InputError(f"cannot read {source}: it is neither UTF-8 nor CP932 (Shift_JIS) text; "
+                         f'save it from Excel as "CSV UTF-8", or set encoding = "..." under '
+                         f"[registrants] in the job file")
     try:
         codecs.lookup(encoding)
         text = data.decode(encoding)

@@ -112,10 +112,27 @@ def _m3_zoom_meetings(conn: Connection) -> None:
     ).create(conn)
 
 
+def _m4_registrants(conn: Connection) -> None:
+    # Registrants: name parts for Zoom, the CSV row, why someone was cancelled, what Zoom has;
+    # the host's email (never registered); when an event's personal data was purged.
+    dt = UTCDateTime().dialect_impl(conn.dialect).impl.compile(dialect=conn.dialect)
+    for ddl in (
+        "ALTER TABLE registrants ADD COLUMN family_name TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE registrants ADD COLUMN given_name TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE registrants ADD COLUMN row_number INTEGER",
+        "ALTER TABLE registrants ADD COLUMN cancel_reason VARCHAR(32)",
+        "ALTER TABLE registrants ADD COLUMN zoom_status VARCHAR(16)",
+        "ALTER TABLE zoom_meetings ADD COLUMN host_email VARCHAR(320)",
+        f"ALTER TABLE events ADD COLUMN purged_at {dt}",
+    ):
+        conn.exec_driver_sql(ddl)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "events, steps, registrants, deliveries, attendance", _m1_initial),
     (2, "step leases for runners on several hosts", _m2_step_leases),
     (3, "the Zoom meeting of each event", _m3_zoom_meetings),
+    (4, "registrant name parts, cancellation reasons and Zoom status; purge date", _m4_registrants),
 ]
 HEAD = MIGRATIONS[-1][0]
 

@@ -7,10 +7,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from .schema import events, steps, zoom_meetings
+from .schema import attendance, deliveries, events, registrants, steps, zoom_meetings
 
 __all__ = ["get_event", "list_events", "insert_event", "update_event", "list_steps", "insert_step", "update_step",
-           "get_zoom_meeting", "claim_zoom_meeting", "take_zoom_lease", "update_zoom_meeting", "finish_step"]
+           "get_zoom_meeting", "claim_zoom_meeting", "take_zoom_lease", "update_zoom_meeting", "finish_step",
+           "list_registrants", "get_registrant", "insert_registrant", "update_registrant", "purge_event"]
 
 def get_event(conn: Connection, event_id: str) -> sa.RowMapping | None:
     return conn.execute(sa.select(events).where(events.c.id == event_id)).mappings().first()
@@ -88,3 +89,41 @@ def finish_step(conn: Connection, event_id: str, key: str, state: str, now: date
         steps.update().where(steps.c.event_id == event_id, steps.c.key == key)
         .values(state=state, last_error=error, finished_at=now, updated_at=now, attempts=steps.c.attempts + 1)
     )
+
+
+def list_registrants(conn: Connection, event_id: str, status: str | None = None) -> list[sa.RowMapping]:
+    """The registrants of an event in the order they came (CSV row, then arrival)."""
+    query = sa.select(registrants).where(registrants.c.event_id == event_id).order_by(registrants.c.id)
+    if status is not None:
+        query = query.where(registrants.c.status == status)
+    return list(conn.execute(query).mappings())
+
+
+def get_registrant(conn: Connection, event_id: str, email: str) -> sa.RowMapping | None:
+    query = sa.select(registrants).where(registrants.c.event_id == event_id, registrants.c.email == email)
+    return conn.execute(query).mappings().first()
+
+
+def insert_registrant(conn: Connection, event_id: str, values: dict, now: datetime) -> None:
+    conn.execute(registrants.insert().values(event_id=event_id, **values, created_at=now, updated_at=now))
+
+
+def update_registrant(conn: Connection, registrant_id: int, values: dict, now: datetime) -> None:
+    conn.execute(registrants.update().where(registrants.c.id == registrant_id).values(**values, updated_at=now))
+
+
+def purge_event(conn: Connection, event_id: str, now: datetime) -> int:
+    """Remove the personal data of an event's registrants, attendance and deliveries; keep the rows
+    (so every count stays). Returns the number of registrants purged."""
+    r, a, d = registrants.c, attendance.c, deliveries.c
+    purged = conn.execute(
+        registrants.update().where(r.event_id == event_id)
+        .values(email="purged-" + sa.cast(r.id, sa.String),
+                name="", family_name="", given_name="", department="", fields_json="{}", join_url=None,
+                zoom_registrant_id=None, row_number=None, updated_at=now)
+    ).rowcount
+    conn.execute(attendance.update().where(a.event_id == event_id).values(name="", email=None))
+    conn.execute(deliveries.update().where(d.event_id == event_id)
+                 .values(recipient="purged-" + sa.cast(d.id, sa.String), last_error=None, message_id=None))
+    conn.execute(events.update().where(events.c.id == event_id).values(purged_at=now, updated_at=now))
+    return purged

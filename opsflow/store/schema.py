@@ -51,6 +51,7 @@ events = sa.Table(
     sa.Column("status", sa.String(16), nullable=False, server_default="active"),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("purged_at", UTCDateTime),
 )
 
 steps = sa.Table(
@@ -90,6 +91,11 @@ registrants = sa.Table(
     sa.Column("join_url", sa.Text),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("family_name", sa.Text, nullable=False, server_default=""),
+    sa.Column("given_name", sa.Text, nullable=False, server_default=""),
+    sa.Column("row_number", sa.Integer),
+    sa.Column("cancel_reason", sa.String(32)),  # removed-from-csv, organizer, zoom
+    sa.Column("zoom_status", sa.String(16)),  # approved, cancelled (what Zoom has)
     sa.UniqueConstraint("event_id", "email", name="uq_registrants_event_email"),
 )
 
@@ -133,6 +139,7 @@ zoom_meetings = sa.Table(
     sa.Column("join_url", sa.Text),
     sa.Column("passcode", sa.String(100)),
     sa.Column("registration_url", sa.Text),
+    sa.Column("host_email", sa.String(320)),
     sa.Column("synced_hash", sa.String(64)),
     sa.Column("lease_owner", sa.String(100)),
     sa.Column("lease_until", UTCDateTime),

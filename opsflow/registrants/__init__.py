@@ -1,0 +1,49 @@
+"""Registrants: the registration form's CSV (`csvfile`), the roster in the store (`roster`), and
+registration with Zoom for personal join links (`zoomsync`). `sync_registrants` is the step."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from .. import store as db
+from ..jobspec import Event
+from ..store import Store
+from .csvfile import CsvRead, read_registrants
+from .roster import ImportReport, import_people
+from .zoomsync import SyncReport, sync_zoom
+
+
+def event_csv_path(event: Event) -> Path:
+    """The job file's registrants CSV (its path is relative to the job file)."""
+    if event.spec.registrants is None:
+        from ..errors import NotFoundError
+
+        raise NotFoundError(f"{event.id} has no [registrants] csv in its job file: name the CSV file on the "
+                            "command line, or add one to the job file")
+    return event.path.parent / event.spec.registrants.csv
+
+
+def read_event_csv(event: Event, path: Path | None = None) -> CsvRead:
+    """Read the event's registrants CSV (or `path`) with the job file's encoding and column names."""
+    spec = event.spec.registrants
+    columns = {k: v for k, v in spec.columns.model_dump().items() if v is not None} if spec else {}
+    return read_registrants(path or event_csv_path(event), encoding=spec.encoding if spec else None,
+                            columns=columns)
+
+
+def sync_registrants(store: Store, make_zoom: Callable, event: Event, now: datetime
+                     ) -> tuple[ImportReport | None, SyncReport | None]:
+    """The `registrants.sync` step: import the CSV, then register with Zoom when the job asks for it."""
+    imported = import_people(store, event.id, read_event_csv(event), now) if event.spec.registrants else None
+    synced = None
+    if event.spec.zoom is not None and event.spec.zoom.registration:
+        synced = sync_zoom(store, make_zoom(), event, now)
+    with store.begin() as conn:
+        db.finish_step(conn, event.id, "registrants.sync", "done", now)
+    return imported, synced
+
+
+__all__ = ["CsvRead", "ImportReport", "SyncReport", "event_csv_path", "import_people", "read_event_csv",
+           "read_registrants", "sync_registrants", "sync_zoom"]

@@ -1,0 +1,178 @@
+"""The registrants of a seminar in the store: incremental CSV import, add, cancel, list, purge.
+
+A person is keyed by normalised email. Importing again adds new people, updates changed ones, and
+cancels CSV people who are no longer in the file (they get no further mail). Someone cancelled by
+the organizer stays cancelled whatever the CSV says.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from .. import store as db
+from ..errors import InputError, NotFoundError
+from ..store import Store
+from .csvfile import CsvRead, Duplicate, Person, RowProblem, normalise_email, split_name
+
+REMOVED_FROM_CSV = "removed-from-csv"
+BY_ORGANIZER = "organizer"
+COMPARED = ("name", "family_name", "given_name", "organization", "department", "fields_json")
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or would do with --dry-run). Lists hold emails."""
+
+    event_id: str
+    source: str
+    encoding: str
+    dry_run: bool = False
+    added: list[str] = field(default_factory=list)
+    updated: list[tuple[str, list[str]]] = field(default_factory=list)
+    cancelled: list[str] = field(default_factory=list)
+    reactivated: list[str] = field(default_factory=list)
+    kept_cancelled: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+    duplicates: list[Duplicate] = field(default_factory=list)
+    blank_rows: int = 0
+
+    @property
+    def is_changed(self) -> bool:
+        return bool(self.added or self.updated or self.cancelled or self.reactivated)
+
+
+def person_values(person: Person) -> dict[str, Any]:
+    return {
+        "name": person.name, "family_name": person.family_name, "given_name": person.given_name,
+        "organization": person.organization, "department": person.department,
+        "fields_json": json.dumps(person.fields, ensure_ascii=False, sort_keys=True),
+    }
+
+
+def import_people(store: Store, event_id: str, read: CsvRead, now: datetime, *, dry_run: bool = False) -> ImportReport:
+    """Bring the event's CSV registrants in line with `read`, in one transaction."""
+    report = ImportReport(event_id, str(read.path), read.encoding, dry_run, problems=list(read.problems),
+                          duplicates=list(read.duplicates), blank_rows=read.blank_rows)
+    with store.begin() as conn:
+        _require_event(conn, event_id)
+        existing = {row["email"]: row for row in db.list_registrants(conn, event_id)}
+        active_csv = [e for e, row in existing.items() if row["source"] == "csv" and row["status"] == "active"]
+        if not read.people and active_csv:
+            raise InputError(
+                f"{read.path} has no valid registrants, but {len(active_csv)} people of {event_id} came from a CSV: "
+                "nothing was changed. Check that it is the right file; to cancel people, use "
+                "`opsflow registrants cancel`")
+        seen = set()
+        for person in read.people:
+            seen.add(person.email)
+            values = {**person_values(person), "row_number": person.row}
+            row = existing.get(person.email)
+            if row is None:
+                report.added.append(person.email)
+                if not dry_run:
+                    db.insert_registrant(conn, event_id, {"email": person.email, "source": "csv", **values}, now)
+                continue
+            changed = [k for k in COMPARED if row[k] != values[k]]
+            if row["status"] == "cancelled":
+                if row["cancel_reason"] == BY_ORGANIZER:
+                    report.kept_cancelled.append(person.email)
+                    continue
+                report.reactivated.append(person.email)
+                values |= {"status": "active", "cancel_reason": None}
+            elif changed:
+                report.updated.append((person.email, changed))
+            else:
+                report.unchanged += 1
+                continue
+            if not dry_run:
+                db.update_registrant(conn, row["id"], values, now)
+        for email in active_csv:
+            if email not in seen:
+                report.cancelled.append(email)
+                if not dry_run:
+                    db.update_registrant(conn, existing[email]["id"],
+                                         {"status": "cancelled", "cancel_reason": REMOVED_FROM_CSV}, now)
+    return report
+
+
+def add_person(store: Store, event_id: str, email: str, name: str, now: datetime, *, organization: str = "",
+               department: str = "") -> str:
+    """Register one person by hand (source `manual`); returns what happened, for people."""
+    address = normalise_email(email)
+    if address is None:
+        raise InputError(f"{email!r} is not a valid email address")
+    if not name.strip():
+        raise InputError("give the person's name with --name, e.g. --name '山田 太郎'")
+    family, given = split_name(name)
+    values = {"name": " ".join(name.split()), "family_name": family, "given_name": given,
+              "organization": organization.strip(), "department": department.strip()}
+    with store.begin() as conn:
+        _require_event(conn, event_id)
+        row = db.get_registrant(conn, event_id, address)
+        if row is None:
+            db.insert_registrant(conn, event_id, {"email": address, "source": "manual", **values}, now)
+            return f"{address} added"
+        if row["status"] == "cancelled":
+            db.update_registrant(conn, row["id"], {**values, "status": "active", "cancel_reason": None}, now)
+            return f"{address} registered again"
+        db.update_registrant(conn, row["id"], values, now)
+        return f"{address} was already registered; name and organization updated"
+
+
+def cancel_person(store: Store, event_id: str, email: str, now: datetime) -> str:
+    """Cancel one person: no further mail, and their Zoom registration is cancelled at the next sync."""
+    address = normalise_email(email) or email.strip().lower()
+    with store.begin() as conn:
+        _require_event(conn, event_id)
+        row = db.get_registrant(conn, event_id, address)
+        if row is None:
+            raise NotFoundError(f"{address} is not registered for {event_id}: see `opsflow registrants list {event_id}`")
+        if row["status"] == "cancelled" and row["cancel_reason"] == BY_ORGANIZER:
+            return f"{address} was already cancelled"
+        db.update_registrant(conn, row["id"], {"status": "cancelled", "cancel_reason": BY_ORGANIZER}, now)
+    return f"{address} cancelled"
+
+
+def list_people(store: Store, event_id: str) -> list[dict[str, Any]]:
+    """Every registrant of the event, active and cancelled, with the join link to use for each."""
+    with store.read() as conn:
+        _require_event(conn, event_id)
+        meeting = db.get_zoom_meeting(conn, event_id)
+        rows = db.list_registrants(conn, event_id)
+    return [{**dict(row), "fields": json.loads(row["fields_json"]), "join_link": join_link(row, meeting)}
+            for row in rows]
+
+
+def join_link(registrant, meeting) -> str | None:
+    """The person's own Zoom link when they are registered with Zoom, else the meeting's."""
+    if registrant["join_url"]:
+        return registrant["join_url"]
+    return meeting["join_url"] if meeting is not None and meeting["state"] == "created" else None
+
+
+def purge(store: Store, event_id: str, older_than: timedelta, now: datetime, *, dry_run: bool = False) -> str:
+    """Remove the personal data of an event that ended more than `older_than` ago; counts are kept."""
+    with store.begin() as conn:
+        event = _require_event(conn, event_id)
+        if event["purged_at"] is not None:
+            return f"{event_id}: personal data was already purged on {event['purged_at']:%Y-%m-%d}"
+        due = event["end_at"] + older_than
+        if now < due:
+            raise InputError(f"{event_id} ended on {event['end_at']:%Y-%m-%d}; with --older-than "
+                             f"{older_than.days}d its personal data can be purged from {due:%Y-%m-%d}: nothing purged")
+        count = len(db.list_registrants(conn, event_id))
+        if dry_run:
+            return f"(dry run) {event_id}: would purge the personal data of {count} registrants"
+        db.purge_event(conn, event_id, now)
+    return f"{event_id}: purged the personal data of {count} registrants; counts and organizations are kept"
+
+
+def _require_event(conn, event_id: str):
+    row = db.get_event(conn, event_id)
+    if row is None:
+        raise NotFoundError(f"no event {event_id!r} in the database: check the id, or run `opsflow apply`")
+    return row

@@ -79,6 +79,7 @@ def diff_event(event: Event, steps: list[Step], row, existing: list, now: dateti
         return changes
     if moved:
         values["sequence"] = row["sequence"] + 1
+        values["previous_start_at"], values["previous_end_at"] = row["start_at"], row["end_at"]
         message = f"seminar moved from {_show(event, row['start_at'])} to {_show(event, event.start_at)}"
     else:
         message = "job file changed"

@@ -122,16 +122,20 @@ def cli(ctx: click.Context, debug: bool) -> None:
 def validate(app: App, files: tuple[Path, ...], as_json: bool) -> None:
     """Check job files without changing anything.
 
-    FILES default to every *.toml in the jobs folder (OPSFLOW_JOBS_DIR, default ./jobs).
-    Exit code 2 when a file has a problem; every problem is listed.
+    FILES default to every *.toml in the jobs folder (OPSFLOW_JOBS_DIR, default ./jobs). Every mail
+    template the seminar uses is rendered with a sample recipient. Exit code 2 when a file or a
+    template has a problem; every job-file problem is listed.
 
     \b
     Example:
         opsflow validate jobs/example-seminar.toml
     """
+    from .mailing import check_templates
     from .plan import plan_events
 
     checked = plan_events(app.load_events(files))
+    for event, steps in checked:
+        check_templates(app.settings, event, steps)
     if as_json:
         _print_json({"ok": True, "files": [{"path": str(e.path), "event": e.id, "steps": len(s)}
                                            for e, s in checked]})
@@ -225,11 +229,12 @@ def status(app: App, event: str | None, as_json: bool) -> None:
     _print_json(data) if as_json else print_status(data)
 
 
-from .cli_registrants import registrants  # noqa: E402  (the group above must exist first)
+from .cli_mail import deliveries, preview, send  # noqa: E402  (the group above must exist first)
+from .cli_registrants import registrants  # noqa: E402
 from .cli_zoom import zoom  # noqa: E402
 
-cli.add_command(zoom)
-cli.add_command(registrants)
+for _command in (zoom, registrants, send, preview, deliveries):
+    cli.add_command(_command)
 
 
 def main() -> None:

@@ -71,6 +71,11 @@ SETTINGS_HELP: dict[str, str] = {
     "OPSFLOW_ZOOM_PLAN": "the Zoom account's plan for pacing requests: pro (default) or business",
     "OPSFLOW_SMTP_URL": "where mail goes, e.g. smtp+starttls://user:password@smtp.example.jp:587, smtps://user:password@host:465, smtp://localhost:1025 or file:./outbox",
     "OPSFLOW_MAIL_FROM": "the sender address, e.g. \"Seminar office <seminar@example.jp>\"",
+    "OPSFLOW_MAIL_REPLY_TO": "the address replies go to, e.g. seminar-office@example.jp",
+    "OPSFLOW_MAIL_RATE": "the most messages a minute the mail server accepts, e.g. 30 for Exchange Online (default: no limit)",
+    "OPSFLOW_LIST_UNSUBSCRIBE": "a mailto: or https: link for List-Unsubscribe (optional)",
+    "OPSFLOW_ORGANIZER": "the organizer's name as mail signs it, e.g. パブリテックセミナー事務局",
+    "OPSFLOW_ORGANIZER_CONTACT": "how to reach the organizer, e.g. seminar@example.jp / 03-1234-5678",
     "OPSFLOW_DATABASE_URL": "a database URL, e.g. sqlite:///opsflow.db or postgresql+psycopg://user@host:5432/opsflow",
     "OPSFLOW_JOBS_DIR": "the folder of job files (default ./jobs)",
     "OPSFLOW_TEMPLATES_DIR": "a folder of your own mail templates that override the built-in ones",
@@ -85,6 +90,11 @@ _ATTRS = {
     "zoom_plan": "OPSFLOW_ZOOM_PLAN",
     "smtp_url": "OPSFLOW_SMTP_URL",
     "mail_from": "OPSFLOW_MAIL_FROM",
+    "mail_reply_to": "OPSFLOW_MAIL_REPLY_TO",
+    "mail_rate": "OPSFLOW_MAIL_RATE",
+    "list_unsubscribe": "OPSFLOW_LIST_UNSUBSCRIBE",
+    "organizer": "OPSFLOW_ORGANIZER",
+    "organizer_contact": "OPSFLOW_ORGANIZER_CONTACT",
     "database_url": "OPSFLOW_DATABASE_URL",
     "jobs_dir": "OPSFLOW_JOBS_DIR",
     "templates_dir": "OPSFLOW_TEMPLATES_DIR",
@@ -106,6 +116,11 @@ class Settings:
     zoom_plan: str = "pro"
     smtp_url: Secret | None = None
     mail_from: str | None = None
+    mail_reply_to: str | None = None
+    mail_rate: float | None = None
+    list_unsubscribe: str | None = None
+    organizer: str = ""
+    organizer_contact: str = ""
     database_url: Secret = field(default_factory=lambda: Secret("sqlite:///opsflow.db"))
     jobs_dir: Path = Path("jobs")
     templates_dir: Path | None = None
@@ -168,6 +183,14 @@ def _convert(attr: str, var: str, raw: str) -> object:
         if raw.lower() not in ("pro", "business"):
             raise ConfigError(f"{var}={raw!r} is not a plan opsflow knows: put {SETTINGS_HELP[var]}")
         return raw.lower()
+    if attr == "mail_rate":
+        try:
+            rate = float(raw)
+        except ValueError:
+            rate = 0.0
+        if rate <= 0:
+            raise ConfigError(f"{var}={raw!r} is not a positive number: put {SETTINGS_HELP[var]}")
+        return rate
     if attr == "smtp_url":
         if urlsplit(raw).scheme not in _SMTP_SCHEMES:
             raise ConfigError(

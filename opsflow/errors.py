@@ -5,8 +5,10 @@
     │   ├── ConfigError          a setting is missing or invalid (names the variable)
     │   ├── JobFileError         a job file is wrong (names file, key path, line)
     │   ├── TimeExprError        an `at` expression or duration does not parse
+    │   ├── TemplateError        a mail template is missing or fails to render (names file and line)
     │   └── NotFoundError        an event, step or file that was asked for does not exist
     ├── StoreError               the database cannot be opened, read or upgraded
+    ├── MailError                the mail server cannot be used (connection, TLS, login, full disk)
     └── ZoomError                a Zoom API call failed (carries status, Zoom code, message, request id)
         ├── ZoomAuthError        the app credentials or the access token were refused
         ├── ZoomScopeError       the app lacks a scope (code 4700; names the scope)
@@ -86,8 +88,16 @@ class JobFileErrors(InputError):
         super().__init__(message)
 
 
+class TemplateError(InputError):
+    """A mail template is missing, has a syntax error, or uses something the context lacks."""
+
+
 class NotFoundError(InputError):
     """Something that was asked for by name does not exist."""
+
+
+class MailError(OpsflowError):
+    """The mail transport cannot be used at all: nothing more is sent in this batch."""
 
 
 class StoreError(OpsflowError):

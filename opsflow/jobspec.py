@@ -47,6 +47,7 @@ class EventSection(_Section):
     language: Literal["ja", "en"] = "ja"
     holidays: str = "JP"
     description: str = ""
+    templates: str | None = None  # this seminar's own mail templates, relative to the job file
     cancelled: bool = False
     speakers: list[Speaker] = []
 

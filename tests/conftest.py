@@ -139,3 +139,12 @@ def zoom(fake_zoom, clock):
                   rng=random.Random(7))
     yield client
     client.session.close()
+
+
+@pytest.fixture
+def smtp_sink():
+    """A real SMTP server on loopback that records messages and fails on demand."""
+    from .smtp_sink import SmtpSink
+
+    with SmtpSink() as sink:
+        yield sink

@@ -52,6 +52,7 @@ class Store:
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA busy_timeout = 30000")
             cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")  # with WAL: durable across crashes, one fsync less
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.close()
 

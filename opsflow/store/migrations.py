@@ -128,11 +128,22 @@ def _m4_registrants(conn: Connection) -> None:
         conn.exec_driver_sql(ddl)
 
 
+def _m5_delivery_retries(conn: Connection) -> None:
+    # Deferred deliveries wait until next_attempt_at; resends counts deliberate repeats; an event
+    # remembers its time before the last move, for the change notice.
+    dt = UTCDateTime().dialect_impl(conn.dialect).impl.compile(dialect=conn.dialect)
+    conn.exec_driver_sql(f"ALTER TABLE deliveries ADD COLUMN next_attempt_at {dt}")
+    conn.exec_driver_sql("ALTER TABLE deliveries ADD COLUMN resends INTEGER NOT NULL DEFAULT 0")
+    conn.exec_driver_sql(f"ALTER TABLE events ADD COLUMN previous_start_at {dt}")
+    conn.exec_driver_sql(f"ALTER TABLE events ADD COLUMN previous_end_at {dt}")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "events, steps, registrants, deliveries, attendance", _m1_initial),
     (2, "step leases for runners on several hosts", _m2_step_leases),
     (3, "the Zoom meeting of each event", _m3_zoom_meetings),
     (4, "registrant name parts, cancellation reasons and Zoom status; purge date", _m4_registrants),
+    (5, "delivery retry time and resend count; the event's previous time", _m5_delivery_retries),
 ]
 HEAD = MIGRATIONS[-1][0]
 

@@ -11,7 +11,9 @@ from .schema import attendance, deliveries, events, registrants, steps, zoom_mee
 
 __all__ = ["get_event", "list_events", "insert_event", "update_event", "list_steps", "insert_step", "update_step",
            "get_zoom_meeting", "claim_zoom_meeting", "take_zoom_lease", "update_zoom_meeting", "finish_step",
-           "list_registrants", "get_registrant", "insert_registrant", "update_registrant", "purge_event"]
+           "list_registrants", "get_registrant", "insert_registrant", "update_registrant", "purge_event",
+           "claim_deliveries", "deliveries_to_send", "take_delivery", "finish_delivery", "list_deliveries",
+           "delivery_counts", "set_deliveries", "registrants_by_email"]
 
 def get_event(conn: Connection, event_id: str) -> sa.RowMapping | None:
     return conn.execute(sa.select(events).where(events.c.id == event_id)).mappings().first()
@@ -55,11 +57,7 @@ def get_zoom_meeting(conn: Connection, event_id: str) -> sa.RowMapping | None:
 def claim_zoom_meeting(conn: Connection, values: dict, now: datetime) -> bool:
     """Insert the `creating` row of an event's meeting; False when a row exists already (someone claimed it)."""
     row = {**values, "created_at": now, "updated_at": now}
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = (insert(zoom_meetings).values(**row).on_conflict_do_nothing(index_elements=["event_id"])
+    statement = (_upsert_insert(conn, zoom_meetings).values(**row).on_conflict_do_nothing(index_elements=["event_id"])
                  .returning(zoom_meetings.c.event_id))
     return conn.execute(statement).first() is not None
 
@@ -127,3 +125,83 @@ def purge_event(conn: Connection, event_id: str, now: datetime) -> int:
                  .values(recipient="purged-" + sa.cast(d.id, sa.String), last_error=None, message_id=None))
     conn.execute(events.update().where(events.c.id == event_id).values(purged_at=now, updated_at=now))
     return purged
+
+
+def _upsert_insert(conn: Connection, table: sa.Table):
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
+def claim_deliveries(conn: Connection, event_id: str, message_key: str, recipients: list[str], now: datetime) -> None:
+    """Insert a `pending` row for each recipient who has none for this message (the claim)."""
+    statement = _upsert_insert(conn, deliveries).on_conflict_do_nothing(
+        index_elements=["event_id", "recipient", "message_key"])
+    rows = [{"event_id": event_id, "recipient": r, "message_key": message_key, "state": "pending",
+             "created_at": now, "updated_at": now} for r in recipients]
+    for start in range(0, len(rows), 1000):
+        conn.execute(statement, rows[start:start + 1000])
+
+
+def deliveries_to_send(conn: Connection, event_id: str, message_key: str, now: datetime, after_id: int,
+                       limit: int) -> list[sa.RowMapping]:
+    """The next rows (by id) that may be sent now: pending, or deferred and due again."""
+    d = deliveries.c
+    query = (sa.select(deliveries)
+             .where(d.event_id == event_id, d.message_key == message_key, d.id > after_id,
+                    sa.or_(d.state == "pending",
+                           sa.and_(d.state == "deferred", sa.or_(d.next_attempt_at.is_(None), d.next_attempt_at <= now))))
+             .order_by(d.id).limit(limit))
+    return list(conn.execute(query).mappings())
+
+
+def take_delivery(conn: Connection, delivery_id: int, now: datetime) -> bool:
+    """Mark a delivery `sending` if it is still ours to send (pending or deferred): the last claim
+    before DATA, committed first, so that a crash leaves it visibly ambiguous."""
+    d = deliveries.c
+    result = conn.execute(deliveries.update()
+                          .where(d.id == delivery_id, d.state.in_(("pending", "deferred")))
+                          .values(state="sending", attempts=d.attempts + 1, updated_at=now))
+    return result.rowcount == 1
+
+
+def finish_delivery(conn: Connection, delivery_id: int, values: dict, now: datetime) -> None:
+    conn.execute(deliveries.update().where(deliveries.c.id == delivery_id).values(**values, updated_at=now))
+
+
+def list_deliveries(conn: Connection, event_id: str, *, state: str | None = None,
+                    message_key: str | None = None) -> list[sa.RowMapping]:
+    d = deliveries.c
+    query = sa.select(deliveries).where(d.event_id == event_id).order_by(d.message_key, d.id)
+    if state is not None:
+        query = query.where(d.state == state)
+    if message_key is not None:
+        query = query.where(d.message_key == message_key)
+    return list(conn.execute(query).mappings())
+
+
+def delivery_counts(conn: Connection, event_id: str, message_key: str | None = None) -> dict[str, int]:
+    d = deliveries.c
+    query = sa.select(d.state, sa.func.count()).where(d.event_id == event_id).group_by(d.state)
+    if message_key is not None:
+        query = query.where(d.message_key == message_key)
+    return {state: count for state, count in conn.execute(query)}
+
+
+def set_deliveries(conn: Connection, event_id: str, values: dict, now: datetime, *, states: tuple[str, ...],
+                   message_key: str | None = None, recipients: list[str] | None = None) -> int:
+    """Change the rows in `states` (of one message, of some recipients); returns how many changed."""
+    d = deliveries.c
+    query = deliveries.update().where(d.event_id == event_id, d.state.in_(states))
+    if message_key is not None:
+        query = query.where(d.message_key == message_key)
+    if recipients is not None:
+        query = query.where(d.recipient.in_(recipients))
+    return conn.execute(query.values(**values, updated_at=now)).rowcount
+
+
+def registrants_by_email(conn: Connection, event_id: str, emails: list[str]) -> dict[str, sa.RowMapping]:
+    query = sa.select(registrants).where(registrants.c.event_id == event_id, registrants.c.email.in_(emails))
+    return {row["email"]: row for row in conn.execute(query).mappings()}

@@ -52,6 +52,8 @@ events = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("purged_at", UTCDateTime),
+    sa.Column("previous_start_at", UTCDateTime),  # before the last move, for the change notice
+    sa.Column("previous_end_at", UTCDateTime),
 )
 
 steps = sa.Table(
@@ -112,6 +114,8 @@ deliveries = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("sent_at", UTCDateTime),
+    sa.Column("next_attempt_at", UTCDateTime),  # when a deferred delivery may be tried again
+    sa.Column("resends", sa.Integer, nullable=False, server_default="0"),
     sa.UniqueConstraint("event_id", "recipient", "message_key", name="uq_deliveries_claim"),
 )
 

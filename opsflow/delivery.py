@@ -1,0 +1,195 @@
+"""The delivery ledger and the send loop: one row per (event, recipient, message), never sent twice.
+
+A row goes pending -> sending -> sent | failed | deferred. `sending` is committed after RCPT and before
+DATA; a row still `sending` after a crash or a broken connection is *ambiguous*: reported, never resent
+on its own (`opsflow deliveries resolve` decides). Everything else resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+
+from . import store as db
+from .errors import MailError
+from .mailer import Disconnected, NotWritten, OutcomeUnknown
+from .message import UnsafeHeaderError
+from .store import Store
+
+CHUNK = 200  # rows read at a time: memory stays flat however many recipients
+RECONNECTS = 3  # per message, before the batch stops
+
+
+@dataclass
+class BatchReport:
+    event_id: str
+    message_key: str
+    dry_run: bool = False
+    sent: list[str] = field(default_factory=list)
+    already_sent: int = 0
+    deferred: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    ambiguous: list[str] = field(default_factory=list)
+    would_send: list[str] = field(default_factory=list)
+
+    @property
+    def has_failures(self) -> bool:
+        return bool(self.failed or self.ambiguous)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long a deferred message waits: 5 minutes, doubling, at most 2 hours."""
+    return min(timedelta(minutes=5) * 2 ** max(attempts - 1, 0), timedelta(hours=2))
+
+
+class Pace:
+    """At most `per_minute` messages a minute (for relays that limit them); no limit when None."""
+
+    def __init__(self, per_minute: float | None, clock: Callable[[], float], sleep: Callable[[float], None]) -> None:
+        self.interval = 60.0 / per_minute if per_minute else 0.0
+        self.clock, self.sleep = clock, sleep
+        self.next_at: float | None = None
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        now = self.clock()
+        if self.next_at is not None and now < self.next_at:
+            self.sleep(self.next_at - now)
+            now = self.next_at
+        self.next_at = now + self.interval
+
+
+def send_batch(store: Store, transport, *, event_id: str, message_key: str, recipients: list[str],
+               build: Callable[[str], EmailMessage], sender: str, now: Callable[[], datetime],
+               resend: bool = False, dry_run: bool = False, pace: Pace | None = None,
+               progress: Callable[[int, int], None] | None = None) -> BatchReport:
+    """Send `message_key` to each recipient who has not had it. `build(email)` makes one message.
+
+    A template error in `build` stops the batch before the first message (the first recipient's
+    message is built before anything is claimed); a bad header fails that recipient only; a
+    transport that cannot be used at all raises MailError with nothing more marked sent.
+    """
+    report = BatchReport(event_id, message_key, dry_run)
+    wanted = set(recipients)
+    if recipients:
+        build(recipients[0])  # templates are checked before anything is claimed or sent
+    if dry_run:
+        return _dry_run(store, report, recipients, now(), resend)
+
+    with store.begin() as conn:
+        if resend:
+            db.set_deliveries(conn, event_id, {"state": "pending", "resends": db.deliveries.c.resends + 1,
+                                               "next_attempt_at": None}, now(),
+                              states=("sent", "failed", "sending", "deferred"), message_key=message_key,
+                              recipients=recipients)
+        db.claim_deliveries(conn, event_id, message_key, recipients, now())
+        counts = db.delivery_counts(conn, event_id, message_key)
+        report.ambiguous = [r["recipient"] for r in db.list_deliveries(conn, event_id, state="sending",
+                                                                       message_key=message_key)]
+    report.already_sent = counts.get("sent", 0)
+    total = sum(counts.get(s, 0) for s in ("pending", "deferred"))
+    pace = pace or Pace(None, time.monotonic, time.sleep)
+
+    transport.open()
+    try:
+        done, after_id = 0, 0
+        while True:
+            with store.read() as conn:
+                chunk = db.deliveries_to_send(conn, event_id, message_key, now(), after_id, CHUNK)
+            if not chunk:
+                break
+            for row in chunk:
+                after_id = row["id"]
+                done += 1
+                if row["recipient"] in wanted:
+                    _send_one(store, transport, row, build, sender, now, pace, report)
+                else:  # cancelled since it was claimed: never sent
+                    with store.begin() as conn:
+                        db.finish_delivery(conn, row["id"], {"state": "cancelled"}, now())
+                if progress:
+                    progress(done, total)
+    finally:
+        transport.close()
+    return report
+
+
+def _send_one(store: Store, transport, row, build, sender: str, now, pace: Pace, report: BatchReport) -> None:
+    email = row["recipient"]
+    try:
+        message = build(email)
+    except UnsafeHeaderError as exc:
+        _finish(store, row, "failed", str(exc), now, report)
+        return
+    data = message.as_bytes()
+    for attempt in range(RECONNECTS + 1):
+        try:
+            reply = transport.prepare(sender, email)
+        except Disconnected as exc:
+            if attempt == RECONNECTS:
+                raise MailError(f"the mail server keeps closing the connection ({exc}); {len(report.sent)} sent, "
+                                "the rest stay pending for the next run") from None
+            transport.open()
+            continue
+        if not reply.is_ok:
+            _finish(store, row, "deferred" if reply.is_temporary else "failed", str(reply), now, report)
+            return
+        with store.begin() as conn:
+            if not db.take_delivery(conn, row["id"], now()):
+                transport.close()  # another runner has it; drop our half-open transaction
+                transport.open()
+                return
+        pace.wait()
+        try:
+            reply = transport.deliver(data)
+        except OutcomeUnknown as exc:
+            report.ambiguous.append(email)
+            with store.begin() as conn:
+                db.finish_delivery(conn, row["id"], {"last_error": f"connection lost during DATA: {exc}"}, now())
+            transport.open()
+            return
+        except NotWritten as exc:
+            with store.begin() as conn:
+                db.finish_delivery(conn, row["id"], {"state": "pending", "last_error": str(exc)}, now())
+            raise MailError(f"{exc}; {len(report.sent)} written, nothing else marked sent") from None
+        if reply.is_ok:
+            with store.begin() as conn:
+                db.finish_delivery(conn, row["id"], {"state": "sent", "sent_at": now(), "last_error": None,
+                                                     "message_id": message["Message-ID"],
+                                                     "next_attempt_at": None}, now())
+            report.sent.append(email)
+        else:
+            _finish(store, row, "deferred" if reply.is_temporary else "failed", str(reply), now, report,
+                    attempts=row["attempts"] + 1)
+        if reply.code == 421:
+            transport.open()
+        return
+
+
+def _finish(store: Store, row, state: str, error: str, now, report: BatchReport, attempts: int | None = None) -> None:
+    values = {"state": state, "last_error": error}
+    if state == "deferred":
+        values["next_attempt_at"] = now() + retry_delay(attempts or row["attempts"] + 1)
+        report.deferred.append((row["recipient"], error))
+    else:
+        report.failed.append((row["recipient"], error))
+    with store.begin() as conn:
+        db.finish_delivery(conn, row["id"], values, now())
+
+
+def _dry_run(store: Store, report: BatchReport, recipients: list[str], at: datetime, resend: bool) -> BatchReport:
+    with store.read() as conn:
+        rows = {r["recipient"]: r for r in db.list_deliveries(conn, report.event_id, message_key=report.message_key)}
+    for email in recipients:
+        row = rows.get(email)
+        state = row["state"] if row else "pending"
+        if resend or state == "pending" or (state == "deferred" and (row["next_attempt_at"] or at) <= at):
+            report.would_send.append(email)
+        elif state == "sent":
+            report.already_sent += 1
+        elif state == "sending":
+            report.ambiguous.append(email)
+    return report

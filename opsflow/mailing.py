@@ -1,0 +1,220 @@
+"""Mail to registrants: who gets which message, built from templates, sent through the ledger.
+
+`send_mail` is what both `opsflow send` and the mail steps call. Before a mail step the registrants
+are synced again (the CSV, and Zoom registration), so late registrations are included.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+
+from . import store as db
+from .config import Settings
+from .context import build_context
+from .delivery import BatchReport, Pace, send_batch
+from .errors import InputError, NotFoundError
+from .ics import event_ics
+from .jobspec import Event
+from .message import Attachment, build_message, parse_sender
+from .render import Renderer, meeting_id_text, renderer_for
+from .store import Store
+
+REGISTRANT_KINDS = ("invitation", "reminder", "change", "cancellation")
+ICS_KINDS = ("invitation", "reminder", "change", "cancellation")
+PREVIEW_SENDER = "opsflow <opsflow@localhost>"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One message to send: its ledger key and its template kind."""
+
+    message_key: str
+    kind: str
+
+
+def resolve_target(store: Store, event: Event, name: str) -> Target:
+    """`invitation`, `reminder`, `change`, `cancellation` or a step key such as `mail.reminder.1d`."""
+    with store.read() as conn:
+        steps = [s for s in db.list_steps(conn, [event.id]) if s["kind"].startswith("mail.")]
+        row = db.get_event(conn, event.id)
+    by_key = {s["key"]: s for s in steps}
+    if name in by_key:
+        return Target(name, by_key[name]["kind"].removeprefix("mail."))
+    if name == "change":
+        return Target(f"mail.change.{row['sequence']}", "change")
+    if name == "cancellation":
+        return Target("mail.cancellation", "cancellation")
+    matches = [s["key"] for s in steps if s["kind"] == f"mail.{name}"]
+    if len(matches) == 1:
+        return Target(matches[0], name)
+    if len(matches) > 1:
+        raise InputError(f"{event.id} has several {name} mails: name one of {', '.join(matches)}")
+    known = ", ".join([*by_key, "change", "cancellation"])
+    raise NotFoundError(f"{event.id} has no mail {name!r}: use one of {known}")
+
+
+def recipients_for(store: Store, event: Event, target: Target) -> list[str]:
+    """Who gets it: active registrants; a change notice only those already invited."""
+    with store.read() as conn:
+        people = [r["email"] for r in db.list_registrants(conn, event.id, status="active")]
+        if target.kind != "change":
+            return people
+        invited = {d["recipient"] for d in db.list_deliveries(conn, event.id, state="sent")
+                   if d["message_key"].startswith("mail.invitation")}
+    return [p for p in people if p in invited]
+
+
+class MessageFactory:
+    """Builds the message for one recipient; the template and the .ics are prepared once per batch."""
+
+    def __init__(self, store: Store, settings: Settings, event: Event, target: Target, send_at: datetime,
+                 renderer: Renderer | None = None, *, preview: bool = False) -> None:
+        self.store, self.settings, self.event, self.target = store, settings, event, target
+        self.send_at = send_at
+        self.renderer = renderer or renderer_for(event.spec.event.language, _event_templates(event),
+                                                 settings.templates_dir)
+        sender = settings.mail_from or (PREVIEW_SENDER if preview else settings.require("mail_from"))
+        self.sender = parse_sender(sender)
+        with store.read() as conn:
+            self.meeting = _as_dict(db.get_zoom_meeting(conn, event.id))
+            self.event_row = db.get_event(conn, event.id)
+        previous = None
+        if target.kind == "change" and self.event_row["previous_start_at"]:
+            previous = (self.event_row["previous_start_at"], self.event_row["previous_end_at"])
+        self.previous = previous
+        self.attachments = self._ics() if target.kind in ICS_KINDS else ()
+        self._cache: dict[str, dict] = {}
+
+    def _ics(self) -> tuple[Attachment, ...]:
+        meeting = self.meeting if self.meeting and self.meeting.get("state") == "created" else None
+        data = event_ics(self.event, join_url=meeting["join_url"] if meeting else None,
+                         meeting_id=meeting_id_text(meeting["meeting_id"]) if meeting else None,
+                         passcode=meeting.get("passcode") if meeting else None,
+                         sequence=self.event_row["sequence"], now=self.send_at,
+                         cancelled=self.target.kind == "cancellation")
+        return (Attachment("seminar.ics", "text/calendar", data),)
+
+    def person(self, email: str) -> dict:
+        row = self._cache.get(email)
+        if row is None:
+            with self.store.read() as conn:
+                found = db.get_registrant(conn, self.event.id, email)
+            if found is None:
+                raise NotFoundError(f"{email} is not registered for {self.event.id}")
+            row = dict(found)
+            if len(self._cache) > 1000:
+                self._cache.clear()
+            self._cache[email] = row
+        return row
+
+    def context(self, email: str) -> dict:
+        return build_context(self.target.kind, self.event, self.meeting, self.person(email), self.settings,
+                             self.send_at, previous=self.previous, ics_attached=bool(self.attachments))
+
+    def __call__(self, email: str) -> EmailMessage:
+        person = self.person(email)
+        rendered = self.renderer.render(self.target.kind, self.context(email))
+        return build_message(rendered, sender=self.sender, to_email=email, to_name=person["name"],
+                             now=self.send_at, reply_to=self.settings.mail_reply_to,
+                             list_unsubscribe=self.settings.list_unsubscribe, attachments=self.attachments)
+
+
+def send_mail(store: Store, settings: Settings, event: Event, name: str, now: datetime, *, to: str | None = None,
+              resend: bool = False, dry_run: bool = False, transport=None, make_zoom: Callable | None = None,
+              sync: bool = True, clock: Callable[[], float] = time.monotonic,
+              sleep: Callable[[float], None] = time.sleep,
+              progress: Callable[[int, int], None] | None = None) -> BatchReport:
+    """Send one of the event's mails to everyone who should have it and has not had it."""
+    if sync and not dry_run and event.spec.registrants is not None:
+        from .registrants import sync_registrants
+
+        sync_registrants(store, make_zoom or _no_zoom, event, now)
+    target = resolve_target(store, event, name)
+    recipients = recipients_for(store, event, target)
+    if to is not None:
+        address = to.strip().lower()
+        if address not in recipients:
+            raise NotFoundError(f"{address} does not get {target.message_key} of {event.id} (not an active "
+                                "registrant, or not invited yet for a change notice)")
+        recipients = [address]
+    factory = MessageFactory(store, settings, event, target, now, preview=dry_run)
+    if transport is None and not dry_run:
+        from .mailer import transport_for
+
+        transport = transport_for(settings.require("smtp_url").reveal())
+    report = send_batch(store, transport, event_id=event.id, message_key=target.message_key,
+                        recipients=recipients, build=factory, sender=factory.sender.addr_spec,
+                        now=lambda: now, resend=resend, dry_run=dry_run,
+                        pace=Pace(settings.mail_rate, clock, sleep), progress=progress)
+    if not dry_run and target.message_key in _step_keys(store, event):
+        _record_step(store, event, target.message_key, report, now)
+    return report
+
+
+def _record_step(store: Store, event: Event, key: str, report: BatchReport, now: datetime) -> None:
+    state = "failed" if report.failed or report.ambiguous else "done"
+    problems = [f"{len(report.failed)} failed" if report.failed else "",
+                f"{len(report.ambiguous)} ambiguous" if report.ambiguous else "",
+                f"{len(report.deferred)} deferred" if report.deferred else ""]
+    error = ", ".join(p for p in problems if p) or None
+    with store.begin() as conn:
+        db.finish_step(conn, event.id, key, state, now, error)
+
+
+def _step_keys(store: Store, event: Event) -> set[str]:
+    with store.read() as conn:
+        return {s["key"] for s in db.list_steps(conn, [event.id])}
+
+
+def _event_templates(event: Event):
+    """The seminar's own template folder (`[event] templates`, relative to the job file), if any."""
+    folder = event.spec.event.templates
+    return event.path.parent / folder if folder else None
+
+
+def preview_message(store: Store, settings: Settings, event: Event, name: str, now: datetime,
+                    to: str | None = None) -> EmailMessage:
+    """The message `name` as one recipient would get it (the first active registrant by default, or a
+    sample person when there is nobody yet). Sends and records nothing."""
+    target = resolve_target(store, event, name)
+    factory = MessageFactory(store, settings, event, target, now, preview=True)
+    if to is None:
+        people = recipients_for(store, event, target) or recipients_for(store, event, Target("", "invitation"))
+        if not people:
+            from .context import SAMPLE_RECIPIENT
+
+            factory._cache[SAMPLE_RECIPIENT["email"]] = dict(SAMPLE_RECIPIENT)
+            people = [SAMPLE_RECIPIENT["email"]]
+        to = people[0]
+    return factory(to.strip().lower())
+
+
+def check_templates(settings: Settings, event: Event, steps) -> list[str]:
+    """Render every template the seminar's steps use, with a sample recipient; raise TemplateError on
+    the first that fails. Returns the kinds checked."""
+    from .context import sample_context
+
+    renderer = renderer_for(event.spec.event.language, _event_templates(event), settings.templates_dir)
+    kinds = {s.kind.removeprefix("mail.") for s in steps if s.kind.startswith("mail.")}
+    kinds |= {"change", "cancellation"} if kinds else set()
+    if any(s.kind.startswith("survey.") for s in steps):
+        kinds |= {"survey", "followup", "survey_reminder"}
+    if any(s.kind == "summary.staff" for s in steps):
+        kinds.add("summary")
+    if event.spec.summary is not None:
+        kinds.add("alert")
+    for kind in sorted(kinds):
+        renderer.render(kind, sample_context(kind, event, settings))
+    return sorted(kinds)
+
+
+def _as_dict(row) -> dict | None:
+    return dict(row) if row is not None else None
+
+
+def _no_zoom():
+    raise InputError("registrant sync needs Zoom here: pass make_zoom")

@@ -209,7 +209,8 @@ def apply(app: App, files: tuple[Path, ...], dry_run: bool, as_json: bool, now_t
 def status(app: App, event: str | None, as_json: bool) -> None:
     """Show seminars and their steps: state, due time (local), attempts, last error.
 
-    States: planned, running, done, failed, missed, cancelled.
+    States: planned, running, done, failed, missed, cancelled. Under each seminar, its deliveries by
+    state; an ambiguous delivery (a crash while sending) is pointed out.
 
     \b
     Example:
@@ -225,7 +226,8 @@ def status(app: App, event: str | None, as_json: bool) -> None:
         if event is not None and not events:
             raise NotFoundError(f"no event {event!r} in the database: check the id, or run `opsflow apply`")
         steps = db.list_steps(conn, [e["id"] for e in events])
-    data = status_data(events, steps)
+        counts = db.delivery_counts_by_event(conn, [e["id"] for e in events])
+    data = status_data(events, steps, counts)
     _print_json(data) if as_json else print_status(data)
 
 

@@ -46,7 +46,7 @@ def plan_data(planned: list[tuple[Event, list[Step]]], warnings: list[PlanWarnin
     }
 
 
-def status_data(events: list, steps: list) -> dict[str, Any]:
+def status_data(events: list, steps: list, deliveries: dict[str, dict[str, int]] | None = None) -> dict[str, Any]:
     by_event: dict[str, list] = {}
     for step in steps:
         by_event.setdefault(step["event_id"], []).append(step)
@@ -57,6 +57,8 @@ def status_data(events: list, steps: list) -> dict[str, Any]:
             "id": event["id"],
             "title": event["title"],
             "status": event["status"],
+            "deliveries": {("ambiguous" if k == "sending" else k): v
+                           for k, v in sorted((deliveries or {}).get(event["id"], {}).items())},
             "timezone": event["timezone"],
             "start_at": event["start_at"].astimezone(tz).isoformat(),
             "end_at": event["end_at"].astimezone(tz).isoformat(),
@@ -143,6 +145,12 @@ def print_status(data: dict[str, Any]) -> None:
             due = local_text(datetime.fromisoformat(step["due_at"]), tz)
             table.add_row(step["key"], step["state"], due, str(step["attempts"]), _escape(step["last_error"] or ""))
         out.print(table)
+        counts = event["deliveries"]
+        if counts:
+            out.print("  deliveries: " + ", ".join(f"{n} {state}" for state, n in counts.items()))
+        if counts.get("ambiguous"):
+            out.print(f"  [bold]{counts['ambiguous']} ambiguous[/bold]: a crash or a lost connection while sending; "
+                      f"see `opsflow deliveries {event['id']} --state ambiguous`")
         out.print()
 
 

@@ -114,3 +114,14 @@ def test_ambiguous_delivery_resent_on_request(run, ready, mail_env, smtp_sink): 
     assert len(smtp_sink.to(ambiguous["recipient"])) == 2  # the organizer chose to send it again
     table = run("deliveries", "example-seminar").stdout.splitlines()
     assert len(table) == 40 and all(" sent " in line for line in table)
+
+
+def test_status_points_out_ambiguous_deliveries(run, ready, mail_env, smtp_sink):  # noqa: F811
+    smtp_sink.faults.drop_after_data = 1
+    run("send", "example-seminar", "invitation", env=mail_env)
+    lines = [line.rstrip() for line in run("status", "example-seminar").stdout.splitlines()]
+    assert "  deliveries: 1 ambiguous, 39 sent" in lines
+    assert ("  1 ambiguous: a crash or a lost connection while sending; see "
+            "`opsflow deliveries example-seminar --state ambiguous`") in lines
+    data = json.loads(run("status", "example-seminar", "--json").stdout)
+    assert data["events"][0]["deliveries"] == {"ambiguous": 1, "sent": 39}

@@ -13,7 +13,7 @@ __all__ = ["get_event", "list_events", "insert_event", "update_event", "list_ste
            "get_zoom_meeting", "claim_zoom_meeting", "take_zoom_lease", "update_zoom_meeting", "finish_step",
            "list_registrants", "get_registrant", "insert_registrant", "update_registrant", "purge_event",
            "claim_deliveries", "deliveries_to_send", "take_delivery", "finish_delivery", "list_deliveries",
-           "delivery_counts", "set_deliveries", "registrants_by_email"]
+           "delivery_counts", "set_deliveries", "registrants_by_email", "delivery_counts_by_event"]
 
 def get_event(conn: Connection, event_id: str) -> sa.RowMapping | None:
     return conn.execute(sa.select(events).where(events.c.id == event_id)).mappings().first()
@@ -205,3 +205,14 @@ def set_deliveries(conn: Connection, event_id: str, values: dict, now: datetime,
 def registrants_by_email(conn: Connection, event_id: str, emails: list[str]) -> dict[str, sa.RowMapping]:
     query = sa.select(registrants).where(registrants.c.event_id == event_id, registrants.c.email.in_(emails))
     return {row["email"]: row for row in conn.execute(query).mappings()}
+
+
+def delivery_counts_by_event(conn: Connection, event_ids: list[str]) -> dict[str, dict[str, int]]:
+    """{event id: {state: count}} for several events in one query."""
+    d = deliveries.c
+    query = (sa.select(d.event_id, d.state, sa.func.count()).where(d.event_id.in_(event_ids))
+             .group_by(d.event_id, d.state))
+    out: dict[str, dict[str, int]] = {}
+    for event_id, state, count in conn.execute(query):
+        out.setdefault(event_id, {})[state] = count
+    return out

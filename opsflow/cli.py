@@ -231,11 +231,12 @@ def status(app: App, event: str | None, as_json: bool) -> None:
     _print_json(data) if as_json else print_status(data)
 
 
-from .cli_mail import deliveries, preview, send  # noqa: E402  (the group above must exist first)
+from .cli_after import report, series, summary, survey  # noqa: E402  (the group above must exist first)
+from .cli_mail import deliveries, preview, send  # noqa: E402
 from .cli_registrants import registrants  # noqa: E402
 from .cli_zoom import zoom  # noqa: E402
 
-for _command in (zoom, registrants, send, preview, deliveries):
+for _command in (zoom, registrants, send, preview, deliveries, report, survey, summary, series):
     cli.add_command(_command)
 
 

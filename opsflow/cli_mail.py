@@ -30,9 +30,10 @@ def send(app, event: str, kind: str, to: str | None, dry_run: bool, resend: bool
          as_json: bool) -> None:
     """Send one of the seminar's mails now, to everyone who has not had it.
 
-    KIND is invitation, reminder, change, cancellation, or a step key such as mail.reminder.1d.
-    Each person gets one message, never two: the ledger remembers who had what. Exit code 1
-    when a recipient failed or a delivery is ambiguous (see `opsflow deliveries`).
+    KIND is invitation, reminder, change, cancellation, survey (the survey to attendees and the
+    follow-up to those who did not attend), survey_reminder, summary, or a step key such as
+    mail.reminder.1d. Each person gets one message, never two: the ledger remembers who had what.
+    Exit code 1 when a recipient failed or a delivery is ambiguous (see `opsflow deliveries`).
 
     \b
     Example:
@@ -41,19 +42,30 @@ def send(app, event: str, kind: str, to: str | None, dry_run: bool, resend: bool
         opsflow send example-seminar invitation --to t-yamada@city.kaga.lg.jp --resend
     """
     from .mailing import send_mail
+    from .survey import send_survey
 
     store = app.store()
     stored = app.stored_event(store, event)
-    with _progress(as_json or dry_run) as progress:
-        report = send_mail(store, app.settings, stored, kind, _now(), to=to, resend=resend, dry_run=dry_run,
-                           make_zoom=app.zoom, sync=not no_sync, progress=progress)
-    data = {"event": report.event_id, "message": report.message_key, "dry_run": dry_run,
-            "sent": report.sent, "would_send": report.would_send, "already_sent": report.already_sent,
-            "deferred": [{"email": e, "error": m} for e, m in report.deferred],
-            "failed": [{"email": e, "error": m} for e, m in report.failed], "ambiguous": report.ambiguous}
+    if kind in ("survey", "survey.send"):  # two messages: the survey to attendees, the follow-up to the others
+        reports = send_survey(store, app.settings, stored, _now(), dry_run=dry_run, to=to, resend=resend)
+    else:
+        with _progress(as_json or dry_run) as progress:
+            reports = [send_mail(store, app.settings, stored, kind, _now(), to=to, resend=resend, dry_run=dry_run,
+                                 make_zoom=app.zoom, sync=not no_sync, progress=progress)]
+    data = [{"event": r.event_id, "message": r.message_key, "dry_run": dry_run, "sent": r.sent,
+             "would_send": r.would_send, "already_sent": r.already_sent,
+             "deferred": [{"email": e, "error": m} for e, m in r.deferred],
+             "failed": [{"email": e, "error": m} for e, m in r.failed], "ambiguous": r.ambiguous} for r in reports]
     if as_json:
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
-    elif dry_run:
+        click.echo(json.dumps(data[0] if len(data) == 1 else data, ensure_ascii=False, indent=2))
+    for report in [] if as_json else reports:
+        _print_report(event, report, dry_run)
+    if any(r.has_failures for r in reports) and not dry_run:
+        sys.exit(1)
+
+
+def _print_report(event: str, report, dry_run: bool) -> None:
+    if dry_run:
         click.echo(f"(dry run) {event}: {report.message_key} would go to {len(report.would_send)} people "
                    f"({report.already_sent} already had it)")
         for email in report.would_send:
@@ -68,8 +80,6 @@ def send(app, event: str, kind: str, to: str | None, dry_run: bool, resend: bool
         for email in report.ambiguous:
             click.echo(f"  ambiguous  {email}: may or may not have been delivered; see "
                        f"`opsflow deliveries resolve {event} --to {email}`")
-    if report.has_failures and not dry_run:
-        sys.exit(1)
 
 
 class _progress:

@@ -76,6 +76,8 @@ SETTINGS_HELP: dict[str, str] = {
     "OPSFLOW_LIST_UNSUBSCRIBE": "a mailto: or https: link for List-Unsubscribe (optional)",
     "OPSFLOW_ORGANIZER": "the organizer's name as mail signs it, e.g. パブリテックセミナー事務局",
     "OPSFLOW_ORGANIZER_CONTACT": "how to reach the organizer, e.g. seminar@example.jp / 03-1234-5678",
+    "OPSFLOW_SURVEY_WEBHOOK_URL": "an https URL that receives the survey recipients as signed JSON (optional)",
+    "OPSFLOW_SURVEY_WEBHOOK_SECRET": "the shared secret that signs the survey webhook (HMAC-SHA256)",
     "OPSFLOW_DATABASE_URL": "a database URL, e.g. sqlite:///opsflow.db or postgresql+psycopg://user@host:5432/opsflow",
     "OPSFLOW_JOBS_DIR": "the folder of job files (default ./jobs)",
     "OPSFLOW_TEMPLATES_DIR": "a folder of your own mail templates that override the built-in ones",
@@ -95,6 +97,8 @@ _ATTRS = {
     "list_unsubscribe": "OPSFLOW_LIST_UNSUBSCRIBE",
     "organizer": "OPSFLOW_ORGANIZER",
     "organizer_contact": "OPSFLOW_ORGANIZER_CONTACT",
+    "survey_webhook_url": "OPSFLOW_SURVEY_WEBHOOK_URL",
+    "survey_webhook_secret": "OPSFLOW_SURVEY_WEBHOOK_SECRET",
     "database_url": "OPSFLOW_DATABASE_URL",
     "jobs_dir": "OPSFLOW_JOBS_DIR",
     "templates_dir": "OPSFLOW_TEMPLATES_DIR",
@@ -121,6 +125,8 @@ class Settings:
     list_unsubscribe: str | None = None
     organizer: str = ""
     organizer_contact: str = ""
+    survey_webhook_url: str | None = None
+    survey_webhook_secret: Secret | None = None
     database_url: Secret = field(default_factory=lambda: Secret("sqlite:///opsflow.db"))
     jobs_dir: Path = Path("jobs")
     templates_dir: Path | None = None
@@ -145,8 +151,9 @@ class Settings:
     def secret_values(self) -> list[str]:
         """Every secret string held, for redaction."""
         values = []
-        if self.zoom_client_secret:
-            values.append(self.zoom_client_secret.reveal())
+        for secret in (self.zoom_client_secret, self.survey_webhook_secret):
+            if secret:
+                values.append(secret.reveal())
         for url in (self.smtp_url, self.database_url):
             if url:
                 password = url_password(url.reveal())
@@ -205,7 +212,11 @@ def _convert(attr: str, var: str, raw: str) -> object:
                 "postgresql+psycopg://USER@HOST:PORT/DB"
             )
         return Secret(raw)
-    if attr == "zoom_client_secret":
+    if attr == "survey_webhook_url":
+        if urlsplit(raw).scheme not in ("http", "https"):
+            raise ConfigError(f"{var}={raw!r} is not an http(s) URL: put {SETTINGS_HELP[var]}")
+        return raw
+    if attr in ("zoom_client_secret", "survey_webhook_secret"):
         return Secret(raw)
     if attr in ("jobs_dir", "templates_dir"):
         return Path(raw)

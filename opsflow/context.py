@@ -93,14 +93,21 @@ def build_context(kind: str, event: Event, meeting: dict | None, recipient: dict
         "organizer": organizer_context(settings),
         "message": message_context(kind, event, send_at),
         "survey": {
-            "url": survey_url(survey.url if survey else None, person, token),
-            "materials_url": None,
-            "recording_url": None,
+            "url": _survey_link(kind, survey, person, token),
+            "materials_url": survey.materials_url if survey else None,
+            "recording_url": survey.recording_url if survey else None,
             "deadline_text": None,
         },
         "summary": summary,
         "alert": alert,
     }
+
+
+def _survey_link(kind: str, survey, person: dict, token: str) -> str | None:
+    """The personal survey link, except in a follow-up when the job file leaves the survey out of it."""
+    if survey is None or (kind == "followup" and not survey.followup_survey):
+        return None
+    return survey_url(survey.url, person, token)
 
 
 def sample_summary() -> dict[str, Any]:

@@ -104,6 +104,12 @@ class SurveySection(_Section):
     at: str = "end + 1h"
     remind: bool = True
     remind_at: str = "end + 3bd @ 10:00"
+    followup: bool = True  # mail registrants who did not attend
+    followup_survey: bool = True  # ...and include the survey link in that mail
+    materials_url: str | None = None
+    recording_url: str | None = None
+    zoom_survey: bool = False  # also show the link as the meeting's post-meeting survey on Zoom
+    comment_columns: list[str] = []  # the survey export's free-text columns, for the staff summary
 
     @field_validator("url")
     @classmethod

@@ -36,8 +36,24 @@ class Target:
     kind: str
 
 
+# After the event: fixed ledger keys, one per message (the survey step sends two of them).
+AFTER_EVENT = {
+    "survey": Target("survey.send", "survey"),
+    "followup": Target("survey.followup", "followup"),
+    "survey_reminder": Target("survey.remind", "survey_reminder"),
+    "survey.remind": Target("survey.remind", "survey_reminder"),
+    "summary": Target("summary.staff", "summary"),
+    "summary.staff": Target("summary.staff", "summary"),
+    "summary.staff.survey": Target("summary.staff.survey", "summary"),
+}
+STAFF_KINDS = ("summary", "alert")
+
+
 def resolve_target(store: Store, event: Event, name: str) -> Target:
-    """`invitation`, `reminder`, `change`, `cancellation` or a step key such as `mail.reminder.1d`."""
+    """`invitation`, `reminder`, `change`, `cancellation`, `survey`, `followup`, `survey_reminder`,
+    `summary`, or a step key such as `mail.reminder.1d`."""
+    if name in AFTER_EVENT:
+        return AFTER_EVENT[name]
     with store.read() as conn:
         steps = [s for s in db.list_steps(conn, [event.id]) if s["kind"].startswith("mail.")]
         row = db.get_event(conn, event.id)
@@ -53,14 +69,31 @@ def resolve_target(store: Store, event: Event, name: str) -> Target:
         return Target(matches[0], name)
     if len(matches) > 1:
         raise InputError(f"{event.id} has several {name} mails: name one of {', '.join(matches)}")
-    known = ", ".join([*by_key, "change", "cancellation"])
+    known = ", ".join([*by_key, "change", "cancellation", "survey", "followup", "survey_reminder", "summary"])
     raise NotFoundError(f"{event.id} has no mail {name!r}: use one of {known}")
 
 
 def recipients_for(store: Store, event: Event, target: Target) -> list[str]:
-    """Who gets it: active registrants; a change notice only those already invited."""
+    """Who gets it: active registrants; a change notice only those already invited; the survey the
+    attendees; the follow-up the others; the survey reminder attendees who have not answered; the
+    summary the staff list."""
+    if target.kind in STAFF_KINDS:
+        return [a.lower() for a in event.spec.summary.to] if event.spec.summary else []
     with store.read() as conn:
         people = [r["email"] for r in db.list_registrants(conn, event.id, status="active")]
+        if target.kind in ("survey", "followup", "survey_reminder"):
+            attended = {a["registrant_id"] for a in db.list_attendance(conn, event.id) if a["is_attended"]}
+            if not db.list_report_rows(conn, event.id) and not attended:
+                raise NotFoundError(f"{event.id} has no attendance yet: run `opsflow report fetch {event.id}` "
+                                    "after the seminar, then send the survey")
+            ids = {r["email"]: r["id"] for r in db.list_registrants(conn, event.id, status="active")}
+            if target.kind == "followup":
+                return [p for p in people if ids[p] not in attended]
+            attendees = [p for p in people if ids[p] in attended]
+            if target.kind == "survey":
+                return attendees
+            answered = {r["registrant_id"] for r in db.list_survey_responses(conn, event.id)}
+            return [p for p in attendees if ids[p] not in answered]
         if target.kind != "change":
             return people
         invited = {d["recipient"] for d in db.list_deliveries(conn, event.id, state="sent")
@@ -87,6 +120,12 @@ class MessageFactory:
             previous = (self.event_row["previous_start_at"], self.event_row["previous_end_at"])
         self.previous = previous
         self.attachments = self._ics() if target.kind in ICS_KINDS else ()
+        self.summary = None
+        if target.kind == "summary":
+            from .summary import staff_summary
+
+            stage = "survey" if target.message_key.endswith(".survey") else "report"
+            self.summary, self.attachments = staff_summary(store, event, stage)
         self._cache: dict[str, dict] = {}
 
     def _ics(self) -> tuple[Attachment, ...]:
@@ -99,6 +138,9 @@ class MessageFactory:
         return (Attachment("seminar.ics", "text/calendar", data),)
 
     def person(self, email: str) -> dict:
+        if self.target.kind in STAFF_KINDS:
+            return {"email": email, "name": "", "organization": "", "department": "", "fields_json": "{}",
+                    "join_url": None}
         row = self._cache.get(email)
         if row is None:
             with self.store.read() as conn:
@@ -112,8 +154,10 @@ class MessageFactory:
         return row
 
     def context(self, email: str) -> dict:
-        return build_context(self.target.kind, self.event, self.meeting, self.person(email), self.settings,
-                             self.send_at, previous=self.previous, ics_attached=bool(self.attachments))
+        person = self.person(email)
+        return build_context(self.target.kind, self.event, self.meeting, person, self.settings, self.send_at,
+                             previous=self.previous, ics_attached=self.target.kind in ICS_KINDS,
+                             summary=self.summary, token=person.get("survey_token") or "")
 
     def __call__(self, email: str) -> EmailMessage:
         person = self.person(email)

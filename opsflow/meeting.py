@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from . import store as db
-from .errors import NotFoundError, ZoomError, ZoomNotFoundError, ZoomOutcomeUnknown
+from .errors import InputError, NotFoundError, ZoomError, ZoomNotFoundError, ZoomOutcomeUnknown
 from .jobspec import Event
 from .store import Store
 from .zoom import Zoom
@@ -107,19 +107,19 @@ def create_meeting(store: Store, zoom: Zoom, event: Event, now: datetime, *, own
     if must_search:
         found = find_meeting(zoom, event)
         if found is not None:
-            return _record(store, event, found, body, now, "found")
+            return _record(store, zoom, event, found, body, now, "found")
     try:
         made = zoom.create(spec.kind, spec.host, body)
     except ZoomOutcomeUnknown:
         found = find_meeting(zoom, event)
         if found is not None:
-            return _record(store, event, found, body, now, "found")
+            return _record(store, zoom, event, found, body, now, "found")
         _release(store, event.id, now)
         raise
     except ZoomError:
         _release(store, event.id, now)
         raise
-    return _record(store, event, made, body, now, "created")
+    return _record(store, zoom, event, made, body, now, "created")
 
 
 def find_meeting(zoom: Zoom, event: Event) -> dict[str, Any] | None:
@@ -178,7 +178,7 @@ def _created(store: Store, event_id: str) -> dict[str, Any]:
     return row
 
 
-def _record(store: Store, event: Event, meeting: dict[str, Any], body: dict[str, Any], now: datetime,
+def _record(store: Store, zoom: Zoom, event: Event, meeting: dict[str, Any], body: dict[str, Any], now: datetime,
             action: str) -> MeetingOutcome:
     values = {
         "state": "created",
@@ -197,7 +197,23 @@ def _record(store: Store, event: Event, meeting: dict[str, Any], body: dict[str,
         db.finish_step(conn, event.id, "zoom.create", "done", now)
         row = dict(db.get_zoom_meeting(conn, event.id))
     verb = "created" if action == "created" else "found (made by an earlier run)"
-    return MeetingOutcome(action, event.id, row, f"meeting {row['meeting_id']} {verb}")
+    return MeetingOutcome(action, event.id, row, f"meeting {row['meeting_id']} {verb}{_zoom_survey(zoom, event, row)}")
+
+
+def _zoom_survey(zoom: Zoom, event: Event, row: dict[str, Any]) -> str:
+    """With `[survey] zoom_survey = true`, show the survey link at the end of the meeting on Zoom.
+    Returns a note for the organizer ("" when nothing to say)."""
+    survey = event.spec.survey
+    if survey is None or not survey.zoom_survey or row["kind"] != "meeting":
+        return ""
+    if "{" in survey.url:
+        return ("; the survey link has personal placeholders ({email}, {token}), so it is not set as Zoom's "
+                "post-meeting survey, which shows one link to everyone")
+    try:
+        zoom.set_survey_link(row["meeting_id"], survey.url)
+    except InputError as exc:
+        return f"; Zoom's post-meeting survey not set: {exc}"
+    return "; the survey link is set as Zoom's post-meeting survey"
 
 
 def _release(store: Store, event_id: str, now: datetime) -> None:

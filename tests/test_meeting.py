@@ -182,3 +182,22 @@ def test_a_failed_update_is_sent_by_the_next_apply(store, zoom, fake_zoom, event
 
 def test_marker_is_in_the_agenda(event):
     assert meeting_body(event)["agenda"].startswith(marker("example-seminar"))
+
+
+@pytest.mark.parametrize("url,note,is_set", [
+    ("https://forms.example.jp/f/abc", "; the survey link is set as Zoom's post-meeting survey", True),
+    ("https://forms.example.jp/f/abc?email={email}", "; the survey link has personal placeholders ({email}, "
+     "{token}), so it is not set as Zoom's post-meeting survey, which shows one link to everyone", False),
+    ("https://forms.example.jp/f/" + "x" * 60, "; Zoom's post-meeting survey not set: the survey URL is 87 "
+     "characters; Zoom's post-meeting survey link allows at most 64: use a shorter link (a URL shortener or the "
+     "form's short link) or send the survey by email only", False),
+])
+def test_zoom_post_meeting_survey(store, zoom, fake_zoom, example_jobs, url, note, is_set):
+    text = example_jobs.read_text(encoding="utf-8")
+    text = text.replace('url = "https://forms.example.jp/f/publitech-vol3?email={email}"', f'url = "{url}"\nzoom_survey = true')
+    example_jobs.write_text(text, encoding="utf-8")
+    event = load_job(example_jobs)
+    apply_events(store, [event], NOW)
+    outcome = create_meeting(store, zoom, event, NOW)
+    assert outcome.message == f"meeting {outcome.record['meeting_id']} created{note}"
+    assert fake_zoom.count("PATCH", f"/v2/meetings/{outcome.record['meeting_id']}/survey") == (1 if is_set else 0)

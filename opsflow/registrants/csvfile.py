@@ -361,3 +361,39 @@ def _choose_columns(headers: list[str], wanted: dict[str, str], source: str) -> 
                 claimed.add(i)
                 break
     return chosen
+
+
+@dataclass(frozen=True)
+class Table:
+    """Any CSV export (a survey's, say): its encoding, headers and non-blank rows by spreadsheet row."""
+
+    encoding: str
+    headers: tuple[str, ...]
+    rows: list[tuple[int, dict[str, str]]]
+
+    def column(self, role: str) -> str | None:
+        """The header that holds `role` ("email") by the same default names as registrant CSVs."""
+        keys = {_header_key(h): h for h in self.headers}
+        for candidate in CANDIDATES.get(role, ()):
+            if _header_key(candidate) in keys:
+                return keys[_header_key(candidate)]
+        return None
+
+
+def read_table(path: Path, *, encoding: str | None = None, source: str | None = None) -> Table:
+    """Read a CSV with the same encoding detection as registrant files; no roles are required."""
+    path = Path(path)
+    source = str(path) if source is None else source
+    text, used = _decode(_read_bytes(path, source), encoding, source)
+    headers: list[str] | None = None
+    rows: list[tuple[int, dict[str, str]]] = []
+    for row, cells in _numbered_records(text, source):
+        if not "".join(cells).strip():
+            continue
+        if headers is None:
+            headers = _unique_headers(cells)
+            continue
+        rows.append((row, {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(headers)}))
+    if headers is None:
+        raise InputError(f"{source} is empty: it has no header row")
+    return Table(used, tuple(headers), rows)

@@ -9,9 +9,10 @@ from .migrations import HEAD, MIGRATIONS
 from .queries import *  # noqa: F403
 from .queries import __all__ as _queries
 from .schema import (
-    STEP_STATES, UTCDateTime, attendance, deliveries, events, metadata, registrants, schema_migrations, steps,
-    zoom_meetings,
+    STEP_STATES, UTCDateTime, attendance, deliveries, events, metadata, registrants, report_rows, schema_migrations,
+    steps, survey_responses, zoom_meetings,
 )
 
 __all__ = ["Store", "open_store", "HEAD", "MIGRATIONS", "STEP_STATES", "UTCDateTime", "attendance", "deliveries",
-           "events", "metadata", "registrants", "schema_migrations", "steps", "zoom_meetings", *_queries]
+           "events", "metadata", "registrants", "report_rows", "schema_migrations", "steps", "survey_responses",
+           "zoom_meetings", *_queries]

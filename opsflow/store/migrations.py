@@ -138,12 +138,42 @@ def _m5_delivery_retries(conn: Connection) -> None:
     conn.exec_driver_sql(f"ALTER TABLE events ADD COLUMN previous_end_at {dt}")
 
 
+def _m6_after_the_event(conn: Connection) -> None:
+    # The participant report as fetched, attendance details, survey tokens and responses.
+    conn.exec_driver_sql("ALTER TABLE attendance ADD COLUMN segments INTEGER NOT NULL DEFAULT 0")
+    conn.exec_driver_sql("ALTER TABLE attendance ADD COLUMN matched_by VARCHAR(16)")
+    conn.exec_driver_sql("ALTER TABLE registrants ADD COLUMN survey_token VARCHAR(32)")
+    md = sa.MetaData()
+    sa.Table("events", md, sa.Column("id", sa.String(100), primary_key=True))
+    sa.Table("registrants", md, sa.Column("id", sa.Integer, primary_key=True))
+    sa.Table(
+        "report_rows", md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("event_id", sa.String(100), sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("source", sa.String(32), nullable=False),
+        sa.Column("row_json", sa.Text, nullable=False),
+        sa.Column("fetched_at", UTCDateTime, nullable=False),
+    ).create(conn)
+    sa.Table(
+        "survey_responses", md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("event_id", sa.String(100), sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("registrant_id", sa.Integer, sa.ForeignKey("registrants.id", ondelete="SET NULL")),
+        sa.Column("email", sa.String(320)),
+        sa.Column("row_number", sa.Integer),
+        sa.Column("answers_json", sa.Text, nullable=False),
+        sa.Column("imported_at", UTCDateTime, nullable=False),
+        sa.UniqueConstraint("event_id", "registrant_id", name="uq_survey_responses_person"),
+    ).create(conn)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "events, steps, registrants, deliveries, attendance", _m1_initial),
     (2, "step leases for runners on several hosts", _m2_step_leases),
     (3, "the Zoom meeting of each event", _m3_zoom_meetings),
     (4, "registrant name parts, cancellation reasons and Zoom status; purge date", _m4_registrants),
     (5, "delivery retry time and resend count; the event's previous time", _m5_delivery_retries),
+    (6, "report rows, attendance details, survey tokens and responses", _m6_after_the_event),
 ]
 HEAD = MIGRATIONS[-1][0]
 

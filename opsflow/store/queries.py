@@ -7,13 +7,15 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from .schema import attendance, deliveries, events, registrants, steps, zoom_meetings
+from .schema import attendance, deliveries, events, registrants, report_rows, steps, survey_responses, zoom_meetings
 
 __all__ = ["get_event", "list_events", "insert_event", "update_event", "list_steps", "insert_step", "update_step",
            "get_zoom_meeting", "claim_zoom_meeting", "take_zoom_lease", "update_zoom_meeting", "finish_step",
            "list_registrants", "get_registrant", "insert_registrant", "update_registrant", "purge_event",
            "claim_deliveries", "deliveries_to_send", "take_delivery", "finish_delivery", "list_deliveries",
-           "delivery_counts", "set_deliveries", "registrants_by_email", "delivery_counts_by_event"]
+           "delivery_counts", "set_deliveries", "registrants_by_email", "delivery_counts_by_event",
+           "replace_report_rows", "list_report_rows", "replace_attendance", "list_attendance",
+           "replace_survey_responses", "list_survey_responses"]
 
 def get_event(conn: Connection, event_id: str) -> sa.RowMapping | None:
     return conn.execute(sa.select(events).where(events.c.id == event_id)).mappings().first()
@@ -123,6 +125,9 @@ def purge_event(conn: Connection, event_id: str, now: datetime) -> int:
     conn.execute(attendance.update().where(a.event_id == event_id).values(name="", email=None))
     conn.execute(deliveries.update().where(d.event_id == event_id)
                  .values(recipient="purged-" + sa.cast(d.id, sa.String), last_error=None, message_id=None))
+    conn.execute(report_rows.delete().where(report_rows.c.event_id == event_id))
+    conn.execute(survey_responses.update().where(survey_responses.c.event_id == event_id)
+                 .values(email=None, answers_json="{}"))
     conn.execute(events.update().where(events.c.id == event_id).values(purged_at=now, updated_at=now))
     return purged
 
@@ -216,3 +221,39 @@ def delivery_counts_by_event(conn: Connection, event_ids: list[str]) -> dict[str
     for event_id, state, count in conn.execute(query):
         out.setdefault(event_id, {})[state] = count
     return out
+
+
+def replace_report_rows(conn: Connection, event_id: str, source: str, rows: list[str], now: datetime) -> None:
+    """Keep Zoom's rows (as JSON text) for the event, replacing an earlier fetch."""
+    conn.execute(report_rows.delete().where(report_rows.c.event_id == event_id))
+    if rows:
+        conn.execute(report_rows.insert(), [{"event_id": event_id, "source": source, "row_json": r, "fetched_at": now}
+                                            for r in rows])
+
+
+def list_report_rows(conn: Connection, event_id: str) -> list[sa.RowMapping]:
+    query = sa.select(report_rows).where(report_rows.c.event_id == event_id).order_by(report_rows.c.id)
+    return list(conn.execute(query).mappings())
+
+
+def replace_attendance(conn: Connection, event_id: str, people: list[dict]) -> None:
+    conn.execute(attendance.delete().where(attendance.c.event_id == event_id))
+    if people:
+        conn.execute(attendance.insert(), [{"event_id": event_id, **p} for p in people])
+
+
+def list_attendance(conn: Connection, event_id: str) -> list[sa.RowMapping]:
+    query = sa.select(attendance).where(attendance.c.event_id == event_id).order_by(attendance.c.id)
+    return list(conn.execute(query).mappings())
+
+
+def replace_survey_responses(conn: Connection, event_id: str, responses: list[dict], now: datetime) -> None:
+    """The survey export is the whole truth each time: replace what an earlier import stored."""
+    conn.execute(survey_responses.delete().where(survey_responses.c.event_id == event_id))
+    if responses:
+        conn.execute(survey_responses.insert(), [{"event_id": event_id, "imported_at": now, **r} for r in responses])
+
+
+def list_survey_responses(conn: Connection, event_id: str) -> list[sa.RowMapping]:
+    query = sa.select(survey_responses).where(survey_responses.c.event_id == event_id).order_by(survey_responses.c.id)
+    return list(conn.execute(query).mappings())

@@ -98,6 +98,7 @@ registrants = sa.Table(
     sa.Column("row_number", sa.Integer),
     sa.Column("cancel_reason", sa.String(32)),  # removed-from-csv, organizer, zoom
     sa.Column("zoom_status", sa.String(16)),  # approved, cancelled (what Zoom has)
+    sa.Column("survey_token", sa.String(32)),  # the `{token}` in this person's survey link
     sa.UniqueConstraint("event_id", "email", name="uq_registrants_event_email"),
 )
 
@@ -130,6 +131,29 @@ attendance = sa.Table(
     sa.Column("first_join_at", UTCDateTime),
     sa.Column("last_leave_at", UTCDateTime),
     sa.Column("is_attended", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("segments", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("matched_by", sa.String(16)),  # registrant_id, email, name; None for a guest
+)
+
+report_rows = sa.Table(  # Zoom's participant rows as fetched: Zoom deletes its reports after a while
+    "report_rows", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("event_id", sa.String(100), sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("source", sa.String(32), nullable=False),  # report, past_participants
+    sa.Column("row_json", sa.Text, nullable=False),
+    sa.Column("fetched_at", UTCDateTime, nullable=False),
+)
+
+survey_responses = sa.Table(
+    "survey_responses", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("event_id", sa.String(100), sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("registrant_id", sa.Integer, sa.ForeignKey("registrants.id", ondelete="SET NULL")),
+    sa.Column("email", sa.String(320)),
+    sa.Column("row_number", sa.Integer),
+    sa.Column("answers_json", sa.Text, nullable=False),
+    sa.Column("imported_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("event_id", "registrant_id", name="uq_survey_responses_person"),
 )
 
 zoom_meetings = sa.Table(

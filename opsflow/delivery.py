@@ -34,6 +34,7 @@ class BatchReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
     ambiguous: list[str] = field(default_factory=list)
     would_send: list[str] = field(default_factory=list)
+    stopped: bool = False  # asked to stop before the end (a shutdown): the rest are still pending
 
     @property
     def has_failures(self) -> bool:
@@ -66,7 +67,8 @@ class Pace:
 def send_batch(store: Store, transport, *, event_id: str, message_key: str, recipients: list[str],
                build: Callable[[str], EmailMessage], sender: str, now: Callable[[], datetime],
                resend: bool = False, dry_run: bool = False, pace: Pace | None = None,
-               progress: Callable[[int, int], None] | None = None) -> BatchReport:
+               progress: Callable[[int, int], None] | None = None,
+               should_stop: Callable[[], bool] | None = None) -> BatchReport:
     """Send `message_key` to each recipient who has not had it. `build(email)` makes one message.
 
     A template error in `build` stops the batch before the first message (the first recipient's
@@ -103,6 +105,9 @@ def send_batch(store: Store, transport, *, event_id: str, message_key: str, reci
             if not chunk:
                 break
             for row in chunk:
+                if should_stop is not None and should_stop():
+                    report.stopped = True  # the rest stay pending for the next run
+                    return report
                 after_id = row["id"]
                 done += 1
                 if row["recipient"] in wanted:

@@ -121,6 +121,7 @@ class MessageFactory:
         self.previous = previous
         self.attachments = self._ics() if target.kind in ICS_KINDS else ()
         self.summary = None
+        self.alert: dict | None = None
         if target.kind == "summary":
             from .summary import staff_summary
 
@@ -157,7 +158,7 @@ class MessageFactory:
         person = self.person(email)
         return build_context(self.target.kind, self.event, self.meeting, person, self.settings, self.send_at,
                              previous=self.previous, ics_attached=self.target.kind in ICS_KINDS,
-                             summary=self.summary, token=person.get("survey_token") or "")
+                             summary=self.summary, alert=self.alert, token=person.get("survey_token") or "")
 
     def __call__(self, email: str) -> EmailMessage:
         person = self.person(email)
@@ -171,13 +172,20 @@ def send_mail(store: Store, settings: Settings, event: Event, name: str, now: da
               resend: bool = False, dry_run: bool = False, transport=None, make_zoom: Callable | None = None,
               sync: bool = True, clock: Callable[[], float] = time.monotonic,
               sleep: Callable[[float], None] = time.sleep,
-              progress: Callable[[int, int], None] | None = None) -> BatchReport:
-    """Send one of the event's mails to everyone who should have it and has not had it."""
-    if sync and not dry_run and event.spec.registrants is not None:
+              progress: Callable[[int, int], None] | None = None, alert: dict | None = None,
+              should_stop: Callable[[], bool] | None = None) -> BatchReport:
+    """Send one of the event's mails to everyone who should have it and has not had it.
+
+    `name` `alert:STEP` sends the failure alert for STEP to the staff list (with `alert` as its
+    variables); `should_stop()` is asked between messages (a scheduler shutting down)."""
+    if sync and not dry_run and event.spec.registrants is not None and name not in AFTER_EVENT:
         from .registrants import sync_registrants
 
         sync_registrants(store, make_zoom or _no_zoom, event, now)
-    target = resolve_target(store, event, name)
+    if name.startswith("alert:"):
+        target = Target(f"alert.{name.removeprefix('alert:')}", "alert")
+    else:
+        target = resolve_target(store, event, name)
     recipients = recipients_for(store, event, target)
     if to is not None:
         address = to.strip().lower()
@@ -186,6 +194,7 @@ def send_mail(store: Store, settings: Settings, event: Event, name: str, now: da
                                 "registrant, or not invited yet for a change notice)")
         recipients = [address]
     factory = MessageFactory(store, settings, event, target, now, preview=dry_run)
+    factory.alert = alert
     if transport is None and not dry_run:
         from .mailer import transport_for
 
@@ -193,18 +202,26 @@ def send_mail(store: Store, settings: Settings, event: Event, name: str, now: da
     report = send_batch(store, transport, event_id=event.id, message_key=target.message_key,
                         recipients=recipients, build=factory, sender=factory.sender.addr_spec,
                         now=lambda: now, resend=resend, dry_run=dry_run,
-                        pace=Pace(settings.mail_rate, clock, sleep), progress=progress)
+                        pace=Pace(settings.mail_rate, clock, sleep), progress=progress, should_stop=should_stop)
     if not dry_run and target.message_key in _step_keys(store, event):
         _record_step(store, event, target.message_key, report, now)
     return report
 
 
 def _record_step(store: Store, event: Event, key: str, report: BatchReport, now: datetime) -> None:
-    state = "failed" if report.failed or report.ambiguous else "done"
+    """A mail step is done when everyone got it; failed when someone failed or is ambiguous; and
+    planned again when messages were deferred or the batch was stopped (the runner retries)."""
     problems = [f"{len(report.failed)} failed" if report.failed else "",
                 f"{len(report.ambiguous)} ambiguous" if report.ambiguous else "",
-                f"{len(report.deferred)} deferred" if report.deferred else ""]
+                f"{len(report.deferred)} deferred" if report.deferred else "",
+                "stopped before the end" if report.stopped else ""]
     error = ", ".join(p for p in problems if p) or None
+    if report.failed or report.ambiguous:
+        state = "failed"
+    elif report.deferred or report.stopped:
+        state = "planned"
+    else:
+        state = "done"
     with store.begin() as conn:
         db.finish_step(conn, event.id, key, state, now, error)
 

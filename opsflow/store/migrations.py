@@ -167,6 +167,14 @@ def _m6_after_the_event(conn: Connection) -> None:
     ).create(conn)
 
 
+def _m7_step_retries(conn: Connection) -> None:
+    # The runner: when a step that failed for a while may run again, and whether staff were alerted.
+    dt = UTCDateTime().dialect_impl(conn.dialect).impl.compile(dialect=conn.dialect)
+    conn.exec_driver_sql(f"ALTER TABLE steps ADD COLUMN retry_at {dt}")
+    conn.exec_driver_sql(f"ALTER TABLE steps ADD COLUMN alerted_at {dt}")
+    conn.exec_driver_sql("CREATE INDEX ix_steps_state_due ON steps (state, due_at)")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "events, steps, registrants, deliveries, attendance", _m1_initial),
     (2, "step leases for runners on several hosts", _m2_step_leases),
@@ -174,6 +182,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (4, "registrant name parts, cancellation reasons and Zoom status; purge date", _m4_registrants),
     (5, "delivery retry time and resend count; the event's previous time", _m5_delivery_retries),
     (6, "report rows, attendance details, survey tokens and responses", _m6_after_the_event),
+    (7, "step retry time and alert time; an index for due steps", _m7_step_retries),
 ]
 HEAD = MIGRATIONS[-1][0]
 

@@ -15,7 +15,7 @@ __all__ = ["get_event", "list_events", "insert_event", "update_event", "list_ste
            "claim_deliveries", "deliveries_to_send", "take_delivery", "finish_delivery", "list_deliveries",
            "delivery_counts", "set_deliveries", "registrants_by_email", "delivery_counts_by_event",
            "replace_report_rows", "list_report_rows", "replace_attendance", "list_attendance",
-           "replace_survey_responses", "list_survey_responses"]
+           "replace_survey_responses", "list_survey_responses", "due_steps", "next_due_at", "claim_step", "get_step"]
 
 def get_event(conn: Connection, event_id: str) -> sa.RowMapping | None:
     return conn.execute(sa.select(events).where(events.c.id == event_id)).mappings().first()
@@ -87,7 +87,9 @@ def finish_step(conn: Connection, event_id: str, key: str, state: str, now: date
     """Record the outcome of step `key` of an event (a no-op when the event has no such step)."""
     conn.execute(
         steps.update().where(steps.c.event_id == event_id, steps.c.key == key)
-        .values(state=state, last_error=error, finished_at=now, updated_at=now, attempts=steps.c.attempts + 1)
+        .values(state=state, last_error=error, finished_at=now, updated_at=now,
+                # a runner counted the attempt when it claimed the step; a command run by hand counts here
+                attempts=steps.c.attempts + sa.case((steps.c.state == "running", 0), else_=1))
     )
 
 
@@ -257,3 +259,49 @@ def replace_survey_responses(conn: Connection, event_id: str, responses: list[di
 def list_survey_responses(conn: Connection, event_id: str) -> list[sa.RowMapping]:
     query = sa.select(survey_responses).where(survey_responses.c.event_id == event_id).order_by(survey_responses.c.id)
     return list(conn.execute(query).mappings())
+
+
+def _when(c=steps.c):
+    return sa.func.coalesce(c.retry_at, c.due_at)
+
+
+def due_steps(conn: Connection, now: datetime, *, event_id: str | None = None) -> list[sa.RowMapping]:
+    """Steps that may run now: planned and due (or due again after a retry), or left `running` by a
+    runner whose lease ran out; only of active events. By due time."""
+    s, e = steps.c, events.c
+    ready = sa.or_(sa.and_(s.state == "planned", _when() <= now),
+                   sa.and_(s.state == "running", s.lease_until < now))
+    query = (sa.select(steps).join(events, e.id == s.event_id)
+             .where(ready, e.status == "active").order_by(_when(), s.id))
+    if event_id is not None:
+        query = query.where(s.event_id == event_id)
+    return list(conn.execute(query).mappings())
+
+
+def next_due_at(conn: Connection) -> datetime | None:
+    """When the next planned step of an active event is due (None when nothing is planned)."""
+    s, e = steps.c, events.c
+    query = (sa.select(sa.func.min(_when())).select_from(steps.join(events, e.id == s.event_id))
+             .where(s.state == "planned", e.status == "active"))
+    value = conn.execute(query).scalar()
+    if value is not None and value.tzinfo is None:  # min() over the type decorator comes back raw
+        from datetime import timezone
+
+        value = value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def claim_step(conn: Connection, step_id: int, owner: str, now: datetime, until: datetime) -> bool:
+    """Take a step for this runner: one conditional UPDATE, so that of several runners one wins."""
+    s = steps.c
+    result = conn.execute(
+        steps.update()
+        .where(s.id == step_id, sa.or_(s.state == "planned", sa.and_(s.state == "running", s.lease_until < now)))
+        .values(state="running", lease_owner=owner, lease_until=until, started_at=now, attempts=s.attempts + 1,
+                updated_at=now))
+    return result.rowcount == 1
+
+
+def get_step(conn: Connection, event_id: str, key: str) -> sa.RowMapping | None:
+    query = sa.select(steps).where(steps.c.event_id == event_id, steps.c.key == key)
+    return conn.execute(query).mappings().first()

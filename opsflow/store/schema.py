@@ -75,7 +75,10 @@ steps = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("lease_owner", sa.String(100)),
     sa.Column("lease_until", UTCDateTime),
+    sa.Column("retry_at", UTCDateTime),  # a transient failure waits until then (due_at stays the plan's)
+    sa.Column("alerted_at", UTCDateTime),  # staff were told this step failed or was missed
     sa.UniqueConstraint("event_id", "key", name="uq_steps_event_key"),
+    sa.Index("ix_steps_state_due", "state", "due_at"),
 )
 
 registrants = sa.Table(

@@ -1,0 +1,255 @@
+"""Run the steps that are due: claim each with a lease, run its action, record the outcome.
+
+`run_due(ctx)` is what `opsflow run-due` (cron) and `opsflow scheduler` call. Several runners at once,
+on one host or several, never run a step twice: a step is claimed by one conditional UPDATE, and every
+message inside it is claimed again through the delivery ledger. A runner that dies loses its claim when
+the lease runs out. Time is passed in (`ctx.now`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from . import store as db
+from .config import Settings
+from .errors import MailError, OpsflowError, ZoomError
+from .jobspec import Event, event_from_json
+from .store import Store
+
+log = logging.getLogger("opsflow.runner")
+
+LEASE = timedelta(minutes=15)
+RETRY_FIRST = timedelta(minutes=2)
+RETRY_MAX = timedelta(hours=1)
+# How long after its due time a transient failure may still be retried, per step kind.
+DEADLINES = {"zoom.create": timedelta(days=7), "registrants.sync": timedelta(days=7),
+             "report.fetch": timedelta(hours=24), "summary.staff": timedelta(days=2)}
+DEFAULT_DEADLINE = timedelta(hours=12)
+REMINDER_KINDS = ("mail.invitation", "mail.reminder")  # useless once the seminar has started
+
+
+@dataclass
+class RunContext:
+    """What a run needs: the store, settings, the time, and factories for the outside systems."""
+
+    store: Store
+    settings: Settings
+    now: datetime
+    make_zoom: Callable[[], Any]
+    owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    dry_run: bool = False
+    should_stop: Callable[[], bool] = lambda: False
+
+
+@dataclass
+class StepResult:
+    event_id: str
+    key: str
+    state: str  # done, failed, missed, retry, waiting, would-run, skipped
+    message: str = ""
+
+
+def run_due(ctx: RunContext, *, event_id: str | None = None) -> list[StepResult]:
+    """Run every step due at `ctx.now`, in due order. Returns what happened to each."""
+    with ctx.store.read() as conn:
+        candidates = db.due_steps(conn, ctx.now, event_id=event_id)
+        events = {e["id"]: e for e in db.list_events(conn)}
+    results = []
+    for step in candidates:
+        if ctx.should_stop():
+            break
+        event_row = events[step["event_id"]]
+        results.append(_run_one(ctx, step, event_row))
+    return results
+
+
+def _run_one(ctx: RunContext, step, event_row) -> StepResult:
+    event = event_from_json(event_row["spec_json"], event_row["source_path"])
+    key = step["key"]
+    waiting = _waiting_for(ctx, step)
+    if waiting:
+        return StepResult(event.id, key, "waiting", f"waits for {waiting}")
+    if _is_too_late(step, event, ctx.now):
+        if ctx.dry_run:
+            return StepResult(event.id, key, "would-miss", "the seminar has already started")
+        with ctx.store.begin() as conn:
+            if not db.claim_step(conn, step["id"], ctx.owner, ctx.now, ctx.now + LEASE):
+                return StepResult(event.id, key, "skipped", "another runner has it")
+            db.finish_step(conn, event.id, key, "missed", ctx.now, "found after the seminar had started: not sent")
+        _alert(ctx, event, key, "missed", "found after the seminar had started: not sent")
+        return StepResult(event.id, key, "missed", "found after the seminar had started: not sent")
+    if ctx.dry_run:
+        return StepResult(event.id, key, "would-run", _describe_dry_run(ctx, event, step))
+    with ctx.store.begin() as conn:
+        if not db.claim_step(conn, step["id"], ctx.owner, ctx.now, ctx.now + LEASE):
+            return StepResult(event.id, key, "skipped", "another runner has it")
+    log.info("%s: %s starts", event.id, key)
+    try:
+        message = ACTIONS[step["kind"]](ctx, event, step)
+    except OpsflowError as exc:
+        return _failed(ctx, event, step, exc)
+    with ctx.store.read() as conn:
+        state = db.get_step(conn, event.id, key)
+    if state["state"] == "running":  # the action did not record its own outcome
+        with ctx.store.begin() as conn:
+            db.finish_step(conn, event.id, key, "done", ctx.now)
+        final = "done"
+    else:
+        final = state["state"]
+    if final == "planned":  # deferred messages or a stop: try again later
+        _retry(ctx, event, step, state["last_error"] or "not finished")
+        return StepResult(event.id, key, "retry", state["last_error"] or "")
+    if final == "failed":
+        _alert(ctx, event, key, "failed", state["last_error"] or "")
+    log.info("%s: %s %s %s", event.id, key, final, message)
+    return StepResult(event.id, key, final, message)
+
+
+def _waiting_for(ctx: RunContext, step) -> str | None:
+    """The step this one runs after, when that is not done yet."""
+    if not step["after_key"]:
+        return None
+    with ctx.store.read() as conn:
+        before = db.get_step(conn, step["event_id"], step["after_key"])
+    if before is None or before["state"] in ("done", "cancelled", "missed"):
+        return None
+    return step["after_key"]
+
+
+def _is_too_late(step, event: Event, now: datetime) -> bool:
+    return step["kind"] in REMINDER_KINDS and now >= event.start_at
+
+
+def _failed(ctx: RunContext, event: Event, step, exc: OpsflowError) -> StepResult:
+    transient = isinstance(exc, MailError) or (isinstance(exc, ZoomError) and exc.is_transient)
+    deadline = step["due_at"] + DEADLINES.get(step["kind"], DEFAULT_DEADLINE)
+    if step["kind"] in REMINDER_KINDS:
+        deadline = min(deadline, event.start_at)
+    if transient and ctx.now < deadline:
+        _retry(ctx, event, step, str(exc))
+        return StepResult(event.id, step["key"], "retry", str(exc))
+    with ctx.store.begin() as conn:
+        db.finish_step(conn, event.id, step["key"], "failed", ctx.now, str(exc))
+    _alert(ctx, event, step["key"], "failed", str(exc))
+    log.warning("%s: %s failed: %s", event.id, step["key"], exc)
+    return StepResult(event.id, step["key"], "failed", str(exc))
+
+
+def _retry(ctx: RunContext, event: Event, step, error: str) -> None:
+    attempts = max(step["attempts"], 0) + 1
+    wait = min(RETRY_FIRST * 2 ** (attempts - 1), RETRY_MAX)
+    with ctx.store.begin() as conn:
+        db.update_step(conn, step["id"], {"state": "planned", "retry_at": ctx.now + wait, "last_error": error,
+                                          "lease_owner": None, "lease_until": None}, ctx.now)
+    log.info("%s: %s will be tried again at %s (%s)", event.id, step["key"], ctx.now + wait, error)
+
+
+def _alert(ctx: RunContext, event: Event, key: str, state: str, error: str) -> None:
+    """One alert to the staff list per failed or missed step (the ledger keeps it to one)."""
+    if event.spec.summary is None or not event.spec.summary.to:
+        return
+    from .mailing import send_mail
+
+    local = event.local(ctx.now)
+    alert = {"event_title": event.title, "step": key, "state": state, "error": error,
+             "due_text": f"{local:%Y-%m-%d %H:%M} {local.tzname()}",
+             "hint": f"see `opsflow status {event.id}`; after fixing the cause, run the step by hand "
+                     f"(for a mail: `opsflow send {event.id} ...`)"}
+    try:
+        send_mail(ctx.store, ctx.settings, event, f"alert:{key}", ctx.now, sync=False, alert=alert)
+        with ctx.store.begin() as conn:
+            step = db.get_step(conn, event.id, key)
+            db.update_step(conn, step["id"], {"alerted_at": ctx.now}, ctx.now)
+    except OpsflowError as exc:  # the alert itself could not go out: the log and `status` still show it
+        log.error("%s: the alert for %s could not be sent: %s", event.id, key, exc)
+
+
+def _describe_dry_run(ctx: RunContext, event: Event, step) -> str:
+    kind = step["kind"]
+    if kind.startswith("mail.") or kind in ("survey.remind", "summary.staff"):
+        from .mailing import recipients_for, resolve_target
+
+        try:
+            target = resolve_target(ctx.store, event, step["key"])
+            return f"would mail {len(recipients_for(ctx.store, event, target))} people"
+        except OpsflowError as exc:
+            return f"would try, but: {exc}"
+    return f"would run {kind}"
+
+
+# --- the actions, one per step kind ---------------------------------------------------------
+
+def _zoom_create(ctx: RunContext, event: Event, step) -> str:
+    from .meeting import create_meeting
+
+    outcome = create_meeting(ctx.store, ctx.make_zoom(), event, ctx.now, owner=ctx.owner)
+    if outcome.action == "busy":
+        raise MailError.__base__(outcome.message)  # not transient by type: the lease holder finishes it
+    return outcome.message
+
+
+def _registrants_sync(ctx: RunContext, event: Event, step) -> str:
+    from .registrants import sync_registrants
+
+    imported, synced = sync_registrants(ctx.store, ctx.make_zoom, event, ctx.now)
+    parts = []
+    if imported:
+        parts.append(f"{len(imported.added)} added, {len(imported.cancelled)} cancelled")
+    if synced:
+        parts.append(f"{synced.registered} registered with Zoom")
+    return "; ".join(parts)
+
+
+def _mail(ctx: RunContext, event: Event, step) -> str:
+    from .mailing import send_mail
+
+    report = send_mail(ctx.store, ctx.settings, event, step["key"], ctx.now, make_zoom=ctx.make_zoom,
+                       should_stop=ctx.should_stop)
+    return f"{len(report.sent)} sent"
+
+
+def _report_fetch(ctx: RunContext, event: Event, step) -> str:
+    from .report import fetch_report
+
+    result = fetch_report(ctx.store, ctx.make_zoom(), event, ctx.now)
+    return f"{result.people} people, {result.attendees} attended"
+
+
+def _survey_send(ctx: RunContext, event: Event, step) -> str:
+    from .survey import send_survey
+
+    reports = send_survey(ctx.store, ctx.settings, event, ctx.now)
+    return ", ".join(f"{r.message_key}: {len(r.sent)} sent" for r in reports)
+
+
+def _survey_remind(ctx: RunContext, event: Event, step) -> str:
+    from .mailing import send_mail
+
+    report = send_mail(ctx.store, ctx.settings, event, "survey_reminder", ctx.now, sync=False,
+                       should_stop=ctx.should_stop)
+    return f"{len(report.sent)} sent"
+
+
+def _summary(ctx: RunContext, event: Event, step) -> str:
+    from .mailing import send_mail
+
+    report = send_mail(ctx.store, ctx.settings, event, step["key"], ctx.now, sync=False)
+    return f"sent to {len(report.sent)}"
+
+
+ACTIONS: dict[str, Callable[[RunContext, Event, Any], str]] = {
+    "zoom.create": _zoom_create,
+    "registrants.sync": _registrants_sync,
+    "mail.invitation": _mail,
+    "mail.reminder": _mail,
+    "report.fetch": _report_fetch,
+    "survey.send": _survey_send,
+    "survey.remind": _survey_remind,
+    "summary.staff": _summary,
+}

@@ -301,7 +301,7 @@ def summary_line(count: int, baseline_rate: float, opsflow_rate: float, runs: li
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=5000, help="invitations to send in the throughput run")
+    parser.add_argument("--n", type=int, default=2000, help="invitations to send in the throughput run")
     parser.add_argument("--memory-sizes", default="2000,10000",
                         help="recipient counts for the memory runs, comma-separated ('' to skip)")
     parser.add_argument("--child-memory", type=int, help=argparse.SUPPRESS)

@@ -86,20 +86,23 @@ def build_context(kind: str, event: Event, meeting: dict | None, recipient: dict
                   token: str = "") -> dict[str, Any]:
     """Everything one message of `kind` to `recipient` needs."""
     person = recipient_context(recipient, meeting)
-    survey = event.spec.survey
     return {
         "event": event_context(event, meeting, previous=previous, ics_attached=ics_attached),
         "recipient": person,
         "organizer": organizer_context(settings),
         "message": message_context(kind, event, send_at),
-        "survey": {
-            "url": _survey_link(kind, survey, person, token),
-            "materials_url": survey.materials_url if survey else None,
-            "recording_url": survey.recording_url if survey else None,
-            "deadline_text": None,
-        },
+        "survey": survey_context(kind, event.spec.survey, person, token),
         "summary": summary,
         "alert": alert,
+    }
+
+
+def survey_context(kind: str, survey, person: dict, token: str) -> dict[str, Any]:
+    return {
+        "url": _survey_link(kind, survey, person, token),
+        "materials_url": survey.materials_url if survey else None,
+        "recording_url": survey.recording_url if survey else None,
+        "deadline_text": None,
     }
 
 

@@ -8,15 +8,16 @@ on its own (`opsflow deliveries resolve` decides). Everything else resumes where
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 
 from . import store as db
 from .errors import MailError
 from .mailer import Disconnected, NotWritten, OutcomeUnknown
-from .message import UnsafeHeaderError
+from .message import Outgoing, UnsafeHeaderError
 from .store import Store
 
 CHUNK = 200  # rows read at a time: memory stays flat however many recipients
@@ -65,7 +66,7 @@ class Pace:
 
 
 def send_batch(store: Store, transport, *, event_id: str, message_key: str, recipients: list[str],
-               build: Callable[[str], EmailMessage], sender: str, now: Callable[[], datetime],
+               build: Callable[[str], Outgoing], sender: str, now: Callable[[], datetime],
                resend: bool = False, dry_run: bool = False, pace: Pace | None = None,
                progress: Callable[[int, int], None] | None = None,
                should_stop: Callable[[], bool] | None = None) -> BatchReport:
@@ -97,37 +98,89 @@ def send_batch(store: Store, transport, *, event_id: str, message_key: str, reci
     pace = pace or Pace(None, time.monotonic, time.sleep)
 
     transport.open()
+    # Messages are built in a second thread while this one waits on the mail server and the database;
+    # the builder touches neither (the recipients of a chunk are loaded before it starts on them).
+    builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="opsflow-build")
     try:
-        done, after_id = 0, 0
-        while True:
-            with store.read() as conn:
-                chunk = db.deliveries_to_send(conn, event_id, message_key, now(), after_id, CHUNK)
-            if not chunk:
-                break
-            for row in chunk:
-                if should_stop is not None and should_stop():
-                    report.stopped = True  # the rest stay pending for the next run
-                    return report
-                after_id = row["id"]
-                done += 1
-                if row["recipient"] in wanted:
-                    _send_one(store, transport, row, build, sender, now, pace, report)
-                else:  # cancelled since it was claimed: never sent
-                    with store.begin() as conn:
-                        db.finish_delivery(conn, row["id"], {"state": "cancelled"}, now())
-                if progress:
-                    progress(done, total)
+        with store.writer() as held:
+            writer = _Ledger(held)
+            done, after_id = 0, 0
+            while True:
+                with store.read() as conn:
+                    rows = db.deliveries_to_send(conn, event_id, message_key, now(), after_id, CHUNK)
+                if not rows:
+                    break
+                after_id = rows[-1]["id"]
+                chunk = [row for row in rows if _keep(writer, row, wanted, now)]  # cancelled: never sent
+                prefetch = getattr(build, "prefetch", None)
+                if prefetch is not None:
+                    prefetch([row["recipient"] for row in chunk])
+                built = [builder.submit(build, row["recipient"]) for row in chunk]
+                for row, message in zip(chunk, built):
+                    if should_stop is not None and should_stop():
+                        report.stopped = True  # the rest stay pending for the next run
+                        break
+                    done += 1
+                    try:
+                        _send_one(writer, transport, row, message, sender, now, pace, report)
+                    except BaseException:
+                        writer.flush()
+                        raise
+                    if progress:
+                        progress(done, total)
+                if report.stopped:
+                    break
+            writer.flush()
     finally:
+        builder.shutdown(cancel_futures=True)
         transport.close()
     return report
 
 
-def _send_one(store: Store, transport, row, build, sender: str, now, pace: Pace, report: BatchReport) -> None:
+class _Ledger:
+    """Write transactions for the send loop. The `sent` of one message is written together with the
+    `sending` claim of the next, one transaction a message instead of two; a crash between them leaves
+    that one message `sending` (ambiguous), never more."""
+
+    def __init__(self, writer) -> None:
+        self.writer = writer
+        self.unrecorded: tuple[int, str, datetime] | None = None
+
+    def sent_later(self, delivery_id: int, message_id: str, at: datetime) -> None:
+        self.flush()
+        self.unrecorded = (delivery_id, message_id, at)
+
+    @contextmanager
+    def transaction(self):
+        with self.writer.transaction() as conn:
+            self._write_unrecorded(conn)
+            yield conn
+
+    def flush(self) -> None:
+        if self.unrecorded is not None:
+            with self.writer.transaction() as conn:
+                self._write_unrecorded(conn)
+
+    def _write_unrecorded(self, conn) -> None:
+        if self.unrecorded is not None:
+            db.mark_sent(conn, *self.unrecorded)
+            self.unrecorded = None
+
+
+def _keep(writer, row, wanted: set[str], now) -> bool:
+    if row["recipient"] in wanted:
+        return True
+    with writer.transaction() as conn:
+        db.finish_delivery(conn, row["id"], {"state": "cancelled"}, now())
+    return False
+
+
+def _send_one(writer, transport, row, built: Future, sender: str, now, pace: Pace, report: BatchReport) -> None:
     email = row["recipient"]
     try:
-        message = build(email)
+        message = built.result()
     except UnsafeHeaderError as exc:
-        _finish(store, row, "failed", str(exc), now, report)
+        _finish(writer, row, "failed", str(exc), now, report)
         return
     data = message.as_bytes()
     for attempt in range(RECONNECTS + 1):
@@ -140,9 +193,9 @@ def _send_one(store: Store, transport, row, build, sender: str, now, pace: Pace,
             transport.open()
             continue
         if not reply.is_ok:
-            _finish(store, row, "deferred" if reply.is_temporary else "failed", str(reply), now, report)
+            _finish(writer, row, "deferred" if reply.is_temporary else "failed", str(reply), now, report)
             return
-        with store.begin() as conn:
+        with writer.transaction() as conn:
             if not db.take_delivery(conn, row["id"], now()):
                 transport.close()  # another runner has it; drop our half-open transaction
                 transport.open()
@@ -152,36 +205,33 @@ def _send_one(store: Store, transport, row, build, sender: str, now, pace: Pace,
             reply = transport.deliver(data)
         except OutcomeUnknown as exc:
             report.ambiguous.append(email)
-            with store.begin() as conn:
+            with writer.transaction() as conn:
                 db.finish_delivery(conn, row["id"], {"last_error": f"connection lost during DATA: {exc}"}, now())
             transport.open()
             return
         except NotWritten as exc:
-            with store.begin() as conn:
+            with writer.transaction() as conn:
                 db.finish_delivery(conn, row["id"], {"state": "pending", "last_error": str(exc)}, now())
             raise MailError(f"{exc}; {len(report.sent)} written, nothing else marked sent") from None
         if reply.is_ok:
-            with store.begin() as conn:
-                db.finish_delivery(conn, row["id"], {"state": "sent", "sent_at": now(), "last_error": None,
-                                                     "message_id": message["Message-ID"],
-                                                     "next_attempt_at": None}, now())
+            writer.sent_later(row["id"], message.message_id, now())
             report.sent.append(email)
         else:
-            _finish(store, row, "deferred" if reply.is_temporary else "failed", str(reply), now, report,
+            _finish(writer, row, "deferred" if reply.is_temporary else "failed", str(reply), now, report,
                     attempts=row["attempts"] + 1)
         if reply.code == 421:
             transport.open()
         return
 
 
-def _finish(store: Store, row, state: str, error: str, now, report: BatchReport, attempts: int | None = None) -> None:
+def _finish(writer, row, state: str, error: str, now, report: BatchReport, attempts: int | None = None) -> None:
     values = {"state": state, "last_error": error}
     if state == "deferred":
         values["next_attempt_at"] = now() + retry_delay(attempts or row["attempts"] + 1)
         report.deferred.append((row["recipient"], error))
     else:
         report.failed.append((row["recipient"], error))
-    with store.begin() as conn:
+    with writer.transaction() as conn:
         db.finish_delivery(conn, row["id"], values, now())
 
 

@@ -10,16 +10,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from email import message_from_bytes
 from email.message import EmailMessage
+from email.policy import default
 
 from . import store as db
 from .config import Settings
-from .context import build_context
+from .context import event_context, message_context, organizer_context, recipient_context, survey_context
 from .delivery import BatchReport, Pace, send_batch
 from .errors import InputError, NotFoundError
 from .ics import event_ics
 from .jobspec import Event
-from .message import Attachment, build_message, parse_sender
+from .message import Attachment, Outgoing, build_message, parse_sender
 from .render import Renderer, meeting_id_text, renderer_for
 from .store import Store
 
@@ -128,6 +130,10 @@ class MessageFactory:
             stage = "survey" if target.message_key.endswith(".survey") else "report"
             self.summary, self.attachments = staff_summary(store, event, stage)
         self._cache: dict[str, dict] = {}
+        # what every recipient shares, computed once per batch
+        self._event = event_context(event, self.meeting, previous=self.previous, ics_attached=target.kind in ICS_KINDS)
+        self._organizer = organizer_context(settings)
+        self._message = message_context(target.kind, event, send_at)
 
     def _ics(self) -> tuple[Attachment, ...]:
         meeting = self.meeting if self.meeting and self.meeting.get("state") == "created" else None
@@ -137,6 +143,14 @@ class MessageFactory:
                          sequence=self.event_row["sequence"], now=self.send_at,
                          cancelled=self.target.kind == "cancellation")
         return (Attachment("seminar.ics", "text/calendar", data),)
+
+    def prefetch(self, emails: list[str]) -> None:
+        """Load the next recipients in one query (the send loop calls this once per chunk)."""
+        if self.target.kind in STAFF_KINDS:
+            return
+        self._cache.clear()
+        with self.store.read() as conn:
+            self._cache.update({e: dict(r) for e, r in db.registrants_by_email(conn, self.event.id, emails).items()})
 
     def person(self, email: str) -> dict:
         if self.target.kind in STAFF_KINDS:
@@ -154,15 +168,17 @@ class MessageFactory:
             self._cache[email] = row
         return row
 
-    def context(self, email: str) -> dict:
-        person = self.person(email)
-        return build_context(self.target.kind, self.event, self.meeting, person, self.settings, self.send_at,
-                             previous=self.previous, ics_attached=self.target.kind in ICS_KINDS,
-                             summary=self.summary, alert=self.alert, token=person.get("survey_token") or "")
+    def context(self, email: str, person: dict | None = None) -> dict:
+        person = person or self.person(email)
+        recipient = recipient_context(person, self.meeting)
+        return {"event": self._event, "recipient": recipient, "organizer": self._organizer, "message": self._message,
+                "survey": survey_context(self.target.kind, self.event.spec.survey, recipient,
+                                         person.get("survey_token") or ""),
+                "summary": self.summary, "alert": self.alert}
 
-    def __call__(self, email: str) -> EmailMessage:
+    def __call__(self, email: str) -> Outgoing:
         person = self.person(email)
-        rendered = self.renderer.render(self.target.kind, self.context(email))
+        rendered = self.renderer.render(self.target.kind, self.context(email, person))
         return build_message(rendered, sender=self.sender, to_email=email, to_name=person["name"],
                              now=self.send_at, reply_to=self.settings.mail_reply_to,
                              list_unsubscribe=self.settings.list_unsubscribe, attachments=self.attachments)
@@ -251,7 +267,7 @@ def preview_message(store: Store, settings: Settings, event: Event, name: str, n
             factory._cache[SAMPLE_RECIPIENT["email"]] = dict(SAMPLE_RECIPIENT)
             people = [SAMPLE_RECIPIENT["email"]]
         to = people[0]
-    return factory(to.strip().lower())
+    return message_from_bytes(factory(to.strip().lower()).as_bytes(), policy=default)
 
 
 def check_templates(settings: Settings, event: Event, steps) -> list[str]:

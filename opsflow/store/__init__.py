@@ -4,7 +4,7 @@ Use `open_store(url)` for a migrated `Store`, its `begin()` / `read()` transacti
 functions re-exported here (`from opsflow import store as db; db.list_steps(conn, ...)`).
 """
 
-from .engine import Store, open_store
+from .engine import Store, Writer, open_store
 from .migrations import HEAD, MIGRATIONS
 from .queries import *  # noqa: F403
 from .queries import __all__ as _queries
@@ -13,6 +13,6 @@ from .schema import (
     steps, survey_responses, zoom_meetings,
 )
 
-__all__ = ["Store", "open_store", "HEAD", "MIGRATIONS", "STEP_STATES", "UTCDateTime", "attendance", "deliveries",
+__all__ = ["Store", "Writer", "open_store", "HEAD", "MIGRATIONS", "STEP_STATES", "UTCDateTime", "attendance", "deliveries",
            "events", "metadata", "registrants", "report_rows", "schema_migrations", "steps", "survey_responses",
            "zoom_meetings", *_queries]

@@ -81,6 +81,13 @@ class Store:
                     yield conn
 
     @contextmanager
+    def writer(self) -> Iterator[Writer]:
+        """One connection held for many short write transactions (a send loop: two per message)."""
+        with self._translate():
+            with self.engine.connect() as conn:
+                yield Writer(self, conn)
+
+    @contextmanager
     def _translate(self) -> Iterator[None]:
         try:
             yield
@@ -136,3 +143,16 @@ def open_store(url: str) -> Store:
     return store
 
 
+
+
+class Writer:
+    """A held connection; `transaction()` is a write transaction on it (BEGIN IMMEDIATE on SQLite)."""
+
+    def __init__(self, store: Store, conn: Connection) -> None:
+        self.store = store
+        self.conn = conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        with self.store._translate(), self.conn.begin():
+            yield self.conn

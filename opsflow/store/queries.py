@@ -12,7 +12,7 @@ from .schema import attendance, deliveries, events, registrants, report_rows, st
 __all__ = ["get_event", "list_events", "insert_event", "update_event", "list_steps", "insert_step", "update_step",
            "get_zoom_meeting", "claim_zoom_meeting", "take_zoom_lease", "update_zoom_meeting", "finish_step",
            "list_registrants", "get_registrant", "insert_registrant", "update_registrant", "purge_event",
-           "claim_deliveries", "deliveries_to_send", "take_delivery", "finish_delivery", "list_deliveries",
+           "claim_deliveries", "deliveries_to_send", "take_delivery", "mark_sent", "finish_delivery", "list_deliveries",
            "delivery_counts", "set_deliveries", "registrants_by_email", "delivery_counts_by_event",
            "replace_report_rows", "list_report_rows", "replace_attendance", "list_attendance",
            "replace_survey_responses", "list_survey_responses", "due_steps", "next_due_at", "claim_step", "get_step"]
@@ -164,14 +164,24 @@ def deliveries_to_send(conn: Connection, event_id: str, message_key: str, now: d
     return list(conn.execute(query).mappings())
 
 
+# The two statements of every message, built once (building a statement costs more than running it).
+_TAKE = (deliveries.update()
+         .where(deliveries.c.id == sa.bindparam("p_id"), deliveries.c.state.in_(("pending", "deferred")))
+         .values(state="sending", attempts=deliveries.c.attempts + 1, updated_at=sa.bindparam("p_now")))
+_SENT = (deliveries.update().where(deliveries.c.id == sa.bindparam("p_id"))
+         .values(state="sent", sent_at=sa.bindparam("p_now"), updated_at=sa.bindparam("p_now"), last_error=None,
+                 next_attempt_at=None, message_id=sa.bindparam("p_message_id")))
+
+
 def take_delivery(conn: Connection, delivery_id: int, now: datetime) -> bool:
     """Mark a delivery `sending` if it is still ours to send (pending or deferred): the last claim
     before DATA, committed first, so that a crash leaves it visibly ambiguous."""
-    d = deliveries.c
-    result = conn.execute(deliveries.update()
-                          .where(d.id == delivery_id, d.state.in_(("pending", "deferred")))
-                          .values(state="sending", attempts=d.attempts + 1, updated_at=now))
-    return result.rowcount == 1
+    return conn.execute(_TAKE, {"p_id": delivery_id, "p_now": now}).rowcount == 1
+
+
+def mark_sent(conn: Connection, delivery_id: int, message_id: str, now: datetime) -> None:
+    """Record a delivery as sent (the server answered 250 to DATA)."""
+    conn.execute(_SENT, {"p_id": delivery_id, "p_now": now, "p_message_id": message_id})
 
 
 def finish_delivery(conn: Connection, delivery_id: int, values: dict, now: datetime) -> None:

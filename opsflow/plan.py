@@ -48,7 +48,9 @@ def plan_event(event: Event) -> list[Step]:
     if spec.zoom is not None:
         steps.append(Step("zoom.create", "zoom.create", None, ON_APPLY, "zoom"))
     if spec.registrants is not None or (spec.zoom is not None and spec.zoom.registration):
-        steps.append(Step("registrants.sync", "registrants.sync", None, ON_APPLY, "registrants"))
+        needs_meeting = spec.zoom is not None and spec.zoom.registration  # personal links need the meeting
+        steps.append(Step("registrants.sync", "registrants.sync", None, ON_APPLY, "registrants",
+                          after="zoom.create" if needs_meeting else None))
 
     for index, mail in enumerate(event.mail, start=1):
         source = f"mail[{index}].at" if spec.mail is not None else "mail"

@@ -34,6 +34,10 @@ DEFAULT_DEADLINE = timedelta(hours=12)
 REMINDER_KINDS = ("mail.invitation", "mail.reminder")  # useless once the seminar has started
 
 
+class Busy(OpsflowError):
+    """Another runner holds the work right now; try again later."""
+
+
 @dataclass
 class RunContext:
     """What a run needs: the store, settings, the time, and factories for the outside systems."""
@@ -57,16 +61,25 @@ class StepResult:
 
 def run_due(ctx: RunContext, *, event_id: str | None = None) -> list[StepResult]:
     """Run every step due at `ctx.now`, in due order. Returns what happened to each."""
-    with ctx.store.read() as conn:
-        candidates = db.due_steps(conn, ctx.now, event_id=event_id)
-        events = {e["id"]: e for e in db.list_events(conn)}
-    results = []
-    for step in candidates:
-        if ctx.should_stop():
+    results: dict[int, StepResult] = {}
+    finished: set[int] = set()
+    while not ctx.should_stop():
+        with ctx.store.read() as conn:
+            candidates = [s for s in db.due_steps(conn, ctx.now, event_id=event_id) if s["id"] not in finished]
+            events = {e["id"]: e for e in db.list_events(conn)}
+        progress = False
+        for step in candidates:
+            if ctx.should_stop():
+                break
+            result = _run_one(ctx, step, events[step["event_id"]])
+            results[step["id"]] = result
+            if result.state != "waiting":
+                finished.add(step["id"])
+                progress = progress or result.state == "done"
+        # a step that waited for one done in this pass may run now; stop when a pass changes nothing
+        if not progress or ctx.dry_run or not any(r.state == "waiting" for r in results.values()):
             break
-        event_row = events[step["event_id"]]
-        results.append(_run_one(ctx, step, event_row))
-    return results
+    return list(results.values())
 
 
 def _run_one(ctx: RunContext, step, event_row) -> StepResult:
@@ -127,7 +140,7 @@ def _is_too_late(step, event: Event, now: datetime) -> bool:
 
 
 def _failed(ctx: RunContext, event: Event, step, exc: OpsflowError) -> StepResult:
-    transient = isinstance(exc, MailError) or (isinstance(exc, ZoomError) and exc.is_transient)
+    transient = isinstance(exc, (MailError, Busy)) or (isinstance(exc, ZoomError) and exc.is_transient)
     deadline = step["due_at"] + DEADLINES.get(step["kind"], DEFAULT_DEADLINE)
     if step["kind"] in REMINDER_KINDS:
         deadline = min(deadline, event.start_at)
@@ -143,7 +156,8 @@ def _failed(ctx: RunContext, event: Event, step, exc: OpsflowError) -> StepResul
 
 def _retry(ctx: RunContext, event: Event, step, error: str) -> None:
     attempts = max(step["attempts"], 0) + 1
-    wait = min(RETRY_FIRST * 2 ** (attempts - 1), RETRY_MAX)
+    # stopped by a shutdown: free at once for the next runner; a failure: back off
+    wait = timedelta(0) if ctx.should_stop() else min(RETRY_FIRST * 2 ** (attempts - 1), RETRY_MAX)
     with ctx.store.begin() as conn:
         db.update_step(conn, step["id"], {"state": "planned", "retry_at": ctx.now + wait, "last_error": error,
                                           "lease_owner": None, "lease_until": None}, ctx.now)
@@ -190,7 +204,7 @@ def _zoom_create(ctx: RunContext, event: Event, step) -> str:
 
     outcome = create_meeting(ctx.store, ctx.make_zoom(), event, ctx.now, owner=ctx.owner)
     if outcome.action == "busy":
-        raise MailError.__base__(outcome.message)  # not transient by type: the lease holder finishes it
+        raise Busy(outcome.message)
     return outcome.message
 
 

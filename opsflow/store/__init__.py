@@ -1,18 +1,23 @@
 """The only database module: tables, migrations, transactions and queries (SQLAlchemy Core).
 
 Use `open_store(url)` for a migrated `Store`, its `begin()` / `read()` transactions, and the query
-functions re-exported here (`from opsflow import store as db; db.list_steps(conn, ...)`).
+functions (`from opsflow import store as db; db.list_steps(conn, ...)`). Names are loaded on first use,
+so that `store.fastpath` (standard library only) can answer cron's `run-due` without SQLAlchemy.
 """
 
-from .engine import Store, Writer, open_store
-from .migrations import HEAD, MIGRATIONS
-from .queries import *  # noqa: F403
-from .queries import __all__ as _queries
-from .schema import (
-    STEP_STATES, UTCDateTime, attendance, deliveries, events, metadata, registrants, report_rows, schema_migrations,
-    steps, survey_responses, zoom_meetings,
-)
+from __future__ import annotations
 
-__all__ = ["Store", "Writer", "open_store", "HEAD", "MIGRATIONS", "STEP_STATES", "UTCDateTime", "attendance", "deliveries",
-           "events", "metadata", "registrants", "report_rows", "schema_migrations", "steps", "survey_responses",
-           "zoom_meetings", *_queries]
+import importlib
+from typing import Any
+
+_MODULES = ("queries", "engine", "schema", "migrations")
+
+
+def __getattr__(name: str) -> Any:
+    for module_name in _MODULES:
+        module = importlib.import_module(f"{__name__}.{module_name}")
+        if hasattr(module, name):
+            value = getattr(module, name)
+            globals()[name] = value
+            return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

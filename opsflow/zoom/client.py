@@ -83,6 +83,7 @@ class _Token:
     value: str
     expires_at: float  # on the injected monotonic clock
     api_base: str | None
+    scope: str = ""
 
 
 @dataclass
@@ -141,6 +142,7 @@ class ZoomClient:
             value=body["access_token"],
             expires_at=self.clock() + float(body.get("expires_in", 3599)) - TOKEN_MARGIN,
             api_base=f"{api_base.rstrip('/')}/v2" if api_base else None,
+            scope=str(body.get("scope") or ""),
         )
 
     # --- requests -------------------------------------------------------------------------

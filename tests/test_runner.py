@@ -1,0 +1,182 @@
+"""The runner: a whole seminar driven by a fixed clock against the fake Zoom and a loopback SMTP server;
+late and failed steps; several runners at once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from opsflow import store as db
+from opsflow.apply import apply_events
+from opsflow.config import Secret, Settings
+from opsflow.jobspec import load_job
+from opsflow.runner import RunContext, run_due
+from opsflow.store import open_store
+
+from .conftest import NOW
+
+JST = timezone(timedelta(hours=9))
+START = datetime(2027, 1, 21, 18, 0, tzinfo=JST)
+END = START + timedelta(minutes=90)
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=JST)
+
+
+@pytest.fixture
+def world(tmp_path, example_jobs, zoom, fake_zoom, smtp_sink, db_url):
+    store = open_store(db_url)
+    settings = Settings(smtp_url=Secret(smtp_sink.url), mail_from="セミナー事務局 <seminar@example.jp>",
+                        organizer="パブリテックセミナー事務局")
+    event = load_job(example_jobs)
+    apply_events(store, [event], NOW)
+    yield store, settings, event
+    store.dispose()
+
+
+def _run(store, settings, zoom, when: datetime, owner: str = "runner-a"):
+    return run_due(RunContext(store, settings, when.astimezone(timezone.utc), lambda: zoom, owner=owner))
+
+
+def _states(store) -> dict[str, str]:
+    with store.read() as conn:
+        return {s["key"]: s["state"] for s in db.list_steps(conn, ["example-seminar"])}
+
+
+def _subjects(sink, address: str) -> list[str]:
+    return [m["Subject"][:12] for m in sink.to(address)]
+
+
+def test_a_whole_seminar_each_step_at_its_time(world, zoom, fake_zoom, smtp_sink, clock):
+    store, settings, event = world
+    timeline = [
+        (NOW, {"zoom.create", "registrants.sync"}),
+        (at("2027-01-07T10:00"), {"mail.invitation"}),
+        (at("2027-01-20T18:00"), {"mail.reminder.1d"}),
+        (at("2027-01-21T17:00"), {"mail.reminder.1h"}),
+    ]
+    for when, expected in timeline:
+        clock.wall = when.astimezone(timezone.utc)
+        results = _run(store, settings, zoom, when)
+        assert {r.key for r in results if r.state == "done"} == expected, results
+        assert _run(store, settings, zoom, when, owner="runner-b") == []  # a restart changes nothing
+
+    (meeting_id,) = fake_zoom.meetings
+    people = fake_zoom.registrants(meeting_id)
+    attendees = people[:25]
+    clock.wall = END.astimezone(timezone.utc)
+    fake_zoom.end_meeting(meeting_id, ended_at=clock.wall, participants=[
+        {"name": p["last_name"], "user_email": p["email"], "registrant_id": p["id"],
+         "join_time": START.astimezone(timezone.utc), "leave_time": END.astimezone(timezone.utc)} for p in attendees])
+
+    clock.wall = (END + timedelta(minutes=30)).astimezone(timezone.utc)
+    results = _run(store, settings, zoom, END + timedelta(minutes=30))
+    assert [(r.key, r.state) for r in results] == [("report.fetch", "done"), ("summary.staff", "done")]
+    for when, expected in ((at("2027-01-22T10:00"), {"survey.send"}),
+                           (at("2027-01-26T10:00"), {"survey.remind", "summary.staff.survey"})):
+        clock.wall = when.astimezone(timezone.utc)
+        assert {r.key for r in _run(store, settings, zoom, when) if r.state == "done"} == expected
+        assert _run(store, settings, zoom, when, owner="runner-b") == []
+
+    assert set(_states(store).values()) == {"done"}
+    attendee = attendees[0]["email"]
+    absent = people[-1]["email"]
+    assert _subjects(smtp_sink, attendee) == ["【ご案内】パブリテックセ", "【リマインド】明日開催：", "【リマインド】まもなく開",
+                                          "【アンケートのお願い】パ", "【再送・アンケートのお願"]
+    assert len(smtp_sink.to(absent)) == 4  # invitation, two reminders, the follow-up
+    assert len(smtp_sink.to("seminar-staff@example.jp")) == 2  # the summary after the report and after the reminder
+    counts = Counter((r.recipients[0], r.message()["Subject"]) for r in smtp_sink.received)
+    assert max(counts.values()) == 1  # nobody got any message twice
+
+
+def test_late_reminders_are_missed_and_alerted_once(world, zoom, smtp_sink, clock):
+    store, settings, event = world
+    late = START + timedelta(minutes=5)
+    clock.wall = late.astimezone(timezone.utc)
+    results = {r.key: r.state for r in _run(store, settings, zoom, late)}
+    assert results == {"zoom.create": "done", "registrants.sync": "done", "mail.invitation": "missed",
+                       "mail.reminder.1d": "missed", "mail.reminder.1h": "missed"}
+    staff = smtp_sink.to("seminar-staff@example.jp")
+    assert len(staff) == 3 and all("mail." in m.get_body(("plain",)).get_content() for m in staff)
+    assert [r for r in smtp_sink.received if r.recipients[0] != "seminar-staff@example.jp"] == []
+    assert _run(store, settings, zoom, late + timedelta(minutes=1)) == []
+    assert len(smtp_sink.to("seminar-staff@example.jp")) == 3
+
+
+def test_transient_failure_is_retried_then_succeeds(world, zoom, fake_zoom, clock):
+    store, settings, event = world
+    fake_zoom.fail_next(503, times=6, path="/v2/users/me/meetings")  # outlasts the client's own retries once
+    clock.wall = NOW
+    first = {r.key: (r.state, r.message) for r in _run(store, settings, zoom, NOW)}
+    assert first["zoom.create"][0] == "retry"
+    assert first["registrants.sync"] == ("waiting", "waits for zoom.create")
+    with store.read() as conn:
+        step = db.get_step(conn, "example-seminar", "zoom.create")
+    assert step["state"] == "planned" and step["retry_at"] > NOW and "HTTP 503" in step["last_error"]
+    assert {r.key: r.state for r in _run(store, settings, zoom, NOW + timedelta(seconds=30))} == {
+        "registrants.sync": "waiting"}  # zoom.create is not due again yet
+    later = NOW + timedelta(hours=1)
+    results = {r.key: r.state for r in _run(store, settings, zoom, later)}
+    assert results == {"zoom.create": "done", "registrants.sync": "done"} and len(fake_zoom.meetings) == 1
+
+
+def test_failed_mail_step_alerts_staff_once(world, zoom, smtp_sink, clock):
+    store, settings, event = world
+    _run(store, settings, zoom, NOW)
+    smtp_sink.faults.refuse["t-yamada@city.kaga.lg.jp"] = "550 5.1.1 No such user"
+    results = {r.key: r for r in _run(store, settings, zoom, at("2027-01-07T10:00"))}
+    assert results["mail.invitation"].state == "failed"
+    (alert,) = smtp_sink.to("seminar-staff@example.jp")
+    text = alert.get_body(("plain",)).get_content()
+    assert "mail.invitation" in text and "1 failed" in text
+    with store.read() as conn:
+        assert db.get_step(conn, "example-seminar", "mail.invitation")["alerted_at"] is not None
+    assert _run(store, settings, zoom, at("2027-01-07T10:05")) == []
+    assert len(smtp_sink.to("seminar-staff@example.jp")) == 1
+
+
+def test_a_runner_that_died_loses_its_claim(world, zoom, smtp_sink):
+    store, settings, event = world
+    _run(store, settings, zoom, NOW)
+    with store.begin() as conn:
+        step = db.get_step(conn, "example-seminar", "mail.invitation")
+        db.claim_step(conn, step["id"], "dead-runner", at("2027-01-07T10:00"), at("2027-01-07T10:15"))
+    assert _run(store, settings, zoom, at("2027-01-07T10:05")) == []  # the lease still holds
+    results = _run(store, settings, zoom, at("2027-01-07T10:20"))
+    assert [(r.key, r.state) for r in results] == [("mail.invitation", "done")]
+    assert len(smtp_sink.received) == 40
+
+
+def test_cancelled_seminar_runs_nothing(world, zoom, example_jobs, smtp_sink):
+    store, settings, event = world
+    example_jobs.write_text(example_jobs.read_text(encoding="utf-8").replace(
+        'language = "ja"', 'language = "ja"\ncancelled = true'), encoding="utf-8")
+    apply_events(store, [load_job(example_jobs)], NOW)
+    assert _run(store, settings, zoom, at("2027-01-21T17:00")) == []
+    assert smtp_sink.received == []
+
+
+def test_four_runners_at_once_send_each_message_once(world, zoom, fake_zoom, smtp_sink, tmp_path, db_url,
+                                                     example_jobs):
+    store, settings, event = world
+    _run(store, settings, zoom, NOW)  # the meeting and the registrants, so that the runners only mail
+    env = {**os.environ, "OPSFLOW_DATABASE_URL": db_url, "OPSFLOW_SMTP_URL": smtp_sink.url,
+           "OPSFLOW_MAIL_FROM": "seminar@example.jp", "OPSFLOW_JOBS_DIR": str(example_jobs.parent),
+           "OPSFLOW_ZOOM_ACCOUNT_ID": fake_zoom.account_id, "OPSFLOW_ZOOM_CLIENT_ID": fake_zoom.client_id,
+           "OPSFLOW_ZOOM_CLIENT_SECRET": fake_zoom.client_secret, "OPSFLOW_ZOOM_API_URL": fake_zoom.api_url,
+           "OPSFLOW_ZOOM_OAUTH_URL": fake_zoom.oauth_url}
+    when = "2027-01-20T18:00:00+09:00"  # the invitation is late but useful; the 1d reminder is due
+    runners = [subprocess.Popen([sys.executable, "-m", "opsflow", "run-due", "--now", when], env=env, cwd=tmp_path,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    outputs = [r.communicate(timeout=120) for r in runners]
+    assert all(r.returncode == 0 for r in runners), outputs
+    counts = Counter((r.recipients[0], r.message()["Subject"][:6]) for r in smtp_sink.received)
+    assert len(counts) == 80 and set(counts.values()) == {1}  # 40 invitations and 40 reminders, once each
+    done = [line for out, _ in outputs for line in out.splitlines() if line.endswith(" done") or " done " in line]
+    assert sorted(line.split(":")[1].split()[0] for line in done) == ["mail.invitation", "mail.reminder.1d"]

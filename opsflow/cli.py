@@ -209,8 +209,9 @@ def apply(app: App, files: tuple[Path, ...], dry_run: bool, as_json: bool, now_t
 def status(app: App, event: str | None, as_json: bool) -> None:
     """Show seminars and their steps: state, due time (local), attempts, last error.
 
-    States: planned, running, done, failed, missed, cancelled. Under each seminar, its deliveries by
-    state; an ambiguous delivery (a crash while sending) is pointed out.
+    States: planned, running, done, failed, missed, cancelled. Failed and missed steps and ambiguous
+    deliveries (a crash while sending) come first, under "Needs attention"; under each seminar, its
+    deliveries by state.
 
     \b
     Example:

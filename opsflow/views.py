@@ -74,7 +74,16 @@ def status_data(events: list, steps: list, deliveries: dict[str, dict[str, int]]
                 for s in by_event.get(event["id"], [])
             ],
         })
-    return {"events": out}
+    attention = []
+    for event in out:
+        for step in event["steps"]:
+            if step["state"] in ("failed", "missed"):
+                attention.append({"event": event["id"], "what": step["key"], "state": step["state"],
+                                  "detail": step["last_error"] or ""})
+        if event["deliveries"].get("ambiguous"):
+            attention.append({"event": event["id"], "what": "deliveries", "state": "ambiguous",
+                              "detail": f"{event['deliveries']['ambiguous']} may or may not have been delivered"})
+    return {"attention": attention, "events": out}
 
 
 def apply_data(results: list[ApplyResult], dry_run: bool, zoom: list | None = None) -> dict[str, Any]:
@@ -133,6 +142,11 @@ def print_status(data: dict[str, Any]) -> None:
     if not data["events"]:
         out.print("No events yet: run `opsflow apply` to load the job files.")
         return
+    if data["attention"]:
+        out.print("[bold]Needs attention[/bold]")
+        for item in data["attention"]:
+            out.print(f"  {item['event']}: {item['what']} {item['state']}: {_escape(item['detail'])}")
+        out.print()
     for event in data["events"]:
         tz = ZoneInfo(event["timezone"])
         start = datetime.fromisoformat(event["start_at"])

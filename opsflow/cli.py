@@ -235,11 +235,11 @@ def status(app: App, event: str | None, as_json: bool) -> None:
 from .cli_after import report, series, summary, survey  # noqa: E402  (the group above must exist first)
 from .cli_mail import deliveries, preview, send  # noqa: E402
 from .cli_registrants import registrants  # noqa: E402
-from .cli_runner import doctor, run_due, scheduler  # noqa: E402
+from .cli_runner import demo, doctor, run_due, scheduler  # noqa: E402
 from .cli_zoom import zoom  # noqa: E402
 
 for _command in (zoom, registrants, send, preview, deliveries, report, survey, summary, series, run_due, scheduler,
-                 doctor):
+                 doctor, demo):
     cli.add_command(_command)
 
 

@@ -7,11 +7,13 @@ it starts, a broken connection leaves the outcome unknown).
 
 from __future__ import annotations
 
+import itertools
 import os
 import smtplib
 import socket
 import ssl
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -159,6 +161,9 @@ class SmtpTransport:
             self.close()
 
 
+_WRITTEN = itertools.count(1)
+
+
 class FileTransport:
     """Writes each message as an .eml file into a folder (previews, dry runs, the demo)."""
 
@@ -183,7 +188,8 @@ class FileTransport:
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(data)
-            name = self.folder / f"{os.getpid()}-{self.count:06d}-{safe}.eml"
+            # unique across batches and processes, and sorted in the order written
+            name = self.folder / f"{time.time_ns()}-{os.getpid()}-{next(_WRITTEN):06d}-{safe}.eml"
             os.replace(tmp, name)
         except OSError as exc:
             Path(tmp).unlink(missing_ok=True)

@@ -13,3 +13,12 @@ def builtin_templates_dir() -> Path:
     if installed.is_dir():
         return installed
     return _PACKAGE.parent / "templates"  # an editable install or a checkout
+
+
+def example_files() -> tuple[Path, Path]:
+    """The example job file and its registrants CSV (installed with the package, or from the checkout)."""
+    installed = _PACKAGE / "examples"
+    if (installed / "example-seminar.toml").is_file():
+        return installed / "example-seminar.toml", installed / "registrants" / "example-seminar.csv"
+    jobs = _PACKAGE.parent / "jobs"
+    return jobs / "example-seminar.toml", jobs / "registrants" / "example-seminar.csv"

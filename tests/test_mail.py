@@ -256,3 +256,11 @@ def test_transport_schemes():
     assert (starttls.port, starttls.user, starttls.password) == (587, "u", "p@ss")
     assert SmtpTransport("smtps://mail.example.jp").port == 465
     assert SmtpTransport("smtp://localhost").port == 25
+
+
+def test_file_outbox_keeps_every_message(store, event, tmp_path):
+    outbox = tmp_path / "outbox"
+    settings = _settings(f"file:{outbox}")
+    send_mail(store, settings, _without_zoom(event), "invitation", SEND_AT, sync=False)
+    send_mail(store, settings, _without_zoom(event), "mail.reminder.1d", SEND_AT, sync=False)
+    assert len(list(outbox.glob("*.eml"))) == 80  # a second batch never overwrites the first

@@ -20,6 +20,7 @@ def test_wheel_carries_templates_and_finds_them(tmp_path: Path):
     names = zipfile.ZipFile(wheel).namelist()
     for template in sorted((REPO / "templates").rglob("*.j2")):
         assert f"opsflow/templates/{template.relative_to(REPO / 'templates').as_posix()}" in names
+    assert {"opsflow/examples/example-seminar.toml", "opsflow/examples/registrants/example-seminar.csv"} <= set(names)
 
     target = tmp_path / "site"
     install = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],

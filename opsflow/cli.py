@@ -6,15 +6,14 @@ invalid input; `--debug` shows the traceback instead.
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 
 from . import __version__
+from .cli_common import json_option, now, print_json
 from .errors import NotFoundError, OpsflowError
 
 EXAMPLE = "jobs/example-seminar.toml"
@@ -81,22 +80,8 @@ class OpsflowGroup(click.Group):
             ctx.exit(exc.exit_code)
 
 
-def _now(value: str | None) -> datetime:
-    if value is None:
-        return datetime.now(timezone.utc)
-    moment = datetime.fromisoformat(value)
-    if moment.tzinfo is None:
-        raise click.BadParameter("give an offset, e.g. 2027-01-07T10:00:00+09:00", param_hint="--now")
-    return moment.astimezone(timezone.utc)
-
-
 now_option = click.option("--now", "now_text", hidden=True, help="Pretend the time is this ISO datetime.")
-json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 files_argument = click.argument("files", nargs=-1, type=click.Path(path_type=Path))
-
-
-def _print_json(data) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 @click.group(cls=OpsflowGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -137,7 +122,7 @@ def validate(app: App, files: tuple[Path, ...], as_json: bool) -> None:
     for event, steps in checked:
         check_templates(app.settings, event, steps)
     if as_json:
-        _print_json({"ok": True, "files": [{"path": str(e.path), "event": e.id, "steps": len(s)}
+        print_json({"ok": True, "files": [{"path": str(e.path), "event": e.id, "steps": len(s)}
                                            for e, s in checked]})
         return
     for event, steps in checked:
@@ -163,11 +148,11 @@ def plan(app: App, files: tuple[Path, ...], as_json: bool, now_text: str | None)
     from .plan import check_plan, plan_events
     from .views import plan_data, print_plan
 
-    now = _now(now_text)
+    at = now(now_text)
     planned = plan_events(app.load_events(files))
-    warnings = [w for event, steps in planned for w in check_plan(event, steps, now)]
+    warnings = [w for event, steps in planned for w in check_plan(event, steps, at)]
     data = plan_data(planned, warnings)
-    _print_json(data) if as_json else print_plan(data)
+    print_json(data) if as_json else print_plan(data)
 
 
 @cli.command()
@@ -190,16 +175,15 @@ def apply(app: App, files: tuple[Path, ...], dry_run: bool, as_json: bool, now_t
         opsflow apply jobs/example-seminar.toml --dry-run
     """
     from .apply import apply_events
+    from .meeting import sync_after_apply
     from .views import apply_data, print_apply
 
-    from .meeting import sync_after_apply
-
     events = app.load_events(files)
-    store, now = app.store(), _now(now_text)
-    results = apply_events(store, events, now, dry_run=dry_run)
-    outcomes = sync_after_apply(store, app.zoom, events, now, dry_run=dry_run)
+    store, at = app.store(), now(now_text)
+    results = apply_events(store, events, at, dry_run=dry_run)
+    outcomes = sync_after_apply(store, app.zoom, events, at, dry_run=dry_run)
     data = apply_data(results, dry_run, outcomes)
-    _print_json(data) if as_json else print_apply(data)
+    print_json(data) if as_json else print_apply(data)
 
 
 @cli.command()
@@ -229,7 +213,7 @@ def status(app: App, event: str | None, as_json: bool) -> None:
         steps = db.list_steps(conn, [e["id"] for e in events])
         counts = db.delivery_counts_by_event(conn, [e["id"] for e in events])
     data = status_data(events, steps, counts)
-    _print_json(data) if as_json else print_status(data)
+    print_json(data) if as_json else print_status(data)
 
 
 from .cli_after import report, series, summary, survey  # noqa: E402  (the group above must exist first)

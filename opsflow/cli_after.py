@@ -5,17 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
+from .cli_common import json_option, now
 
 
-json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+
 
 
 @click.group()
@@ -45,7 +42,7 @@ def fetch(app, event: str, as_json: bool) -> None:
     from .report import fetch_report
 
     store = app.store()
-    result = fetch_report(store, app.zoom(), app.stored_event(store, event), _now())
+    result = fetch_report(store, app.zoom(), app.stored_event(store, event), now())
     if as_json:
         click.echo(json.dumps(vars(result), ensure_ascii=False, indent=2))
         return
@@ -167,7 +164,7 @@ def import_(app, event: str, file: Path, encoding: str | None, as_json: bool) ->
     from .survey import import_responses
 
     store = app.store()
-    result = import_responses(store, app.stored_event(store, event), file, _now(), encoding=encoding)
+    result = import_responses(store, app.stored_event(store, event), file, now(), encoding=encoding)
     if as_json:
         click.echo(json.dumps({**vars(result), "rate": result.rate_text}, ensure_ascii=False, indent=2))
         return
@@ -198,12 +195,12 @@ def summary(app, event: str, do_send: bool, fmt: str) -> None:
     store = app.store()
     stored = app.stored_event(store, event)
     if do_send:
-        result = send_mail(store, app.settings, stored, "summary", _now(), sync=False)
+        result = send_mail(store, app.settings, stored, "summary", now(), sync=False)
         click.echo(f"{event}: summary sent to {len(result.sent)} ({result.already_sent} had it already)")
         if result.has_failures:
             raise SystemExit(1)
         return
-    message = preview_message(store, app.settings, stored, "summary", _now())
+    message = preview_message(store, app.settings, stored, "summary", now())
     part = message.get_body(preferencelist=("plain",) if fmt == "text" else ("html",))
     if fmt == "text":
         click.echo(f"Subject: {message['Subject']}\n")

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timezone
 
 import click
+
+from .cli_common import now
 
 from .errors import OpsflowError
 
 DELIVERY_STATES = ("pending", "sending", "sent", "deferred", "failed", "cancelled")
 
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @click.command()
@@ -47,10 +45,10 @@ def send(app, event: str, kind: str, to: str | None, dry_run: bool, resend: bool
     store = app.store()
     stored = app.stored_event(store, event)
     if kind in ("survey", "survey.send"):  # two messages: the survey to attendees, the follow-up to the others
-        reports = send_survey(store, app.settings, stored, _now(), dry_run=dry_run, to=to, resend=resend)
+        reports = send_survey(store, app.settings, stored, now(), dry_run=dry_run, to=to, resend=resend)
     else:
         with _progress(as_json or dry_run) as progress:
-            reports = [send_mail(store, app.settings, stored, kind, _now(), to=to, resend=resend, dry_run=dry_run,
+            reports = [send_mail(store, app.settings, stored, kind, now(), to=to, resend=resend, dry_run=dry_run,
                                  make_zoom=app.zoom, sync=not no_sync, progress=progress)]
     data = [{"event": r.event_id, "message": r.message_key, "dry_run": dry_run, "sent": r.sent,
              "would_send": r.would_send, "already_sent": r.already_sent,
@@ -121,7 +119,7 @@ def preview(app, event: str, kind: str, to: str | None, fmt: str) -> None:
     from .mailing import preview_message
 
     store = app.store()
-    message = preview_message(store, app.settings, app.stored_event(store, event), kind, _now(), to)
+    message = preview_message(store, app.settings, app.stored_event(store, event), kind, now(), to)
     if fmt == "eml":
         click.echo(message.as_bytes(), nl=False)
         return
@@ -204,12 +202,12 @@ def resolve(app, event: str, as_sent: bool, resend: bool, to: str | None) -> Non
     store = app.store()
     stored = app.stored_event(store, event)
     recipients = [to.strip().lower()] if to else None
-    now = _now()
+    at = now()
     with store.begin() as conn:
         rows = [r for r in db.list_deliveries(conn, event, state="sending")
                 if recipients is None or r["recipient"] in recipients]
         state = "sent" if as_sent else "pending"
-        changed = db.set_deliveries(conn, event, {"state": state, "last_error": None}, now, states=("sending",),
+        changed = db.set_deliveries(conn, event, {"state": state, "last_error": None}, at, states=("sending",),
                                     recipients=recipients)
     click.echo(f"{event}: {changed} ambiguous deliveries marked {'sent' if as_sent else 'to send again'}")
     if resend and rows:
@@ -218,7 +216,7 @@ def resolve(app, event: str, as_sent: bool, resend: bool, to: str | None) -> Non
         failures = False
         for key in sorted({r["message_key"] for r in rows}):
             kind = "change" if key.startswith("mail.change.") else key
-            report = send_mail(store, app.settings, stored, kind, now, sync=False, to=to)
+            report = send_mail(store, app.settings, stored, kind, at, sync=False, to=to)
             click.echo(f"{event}: {key}: {len(report.sent)} sent again")
             failures = failures or report.has_failures
         if failures:

@@ -6,21 +6,20 @@ import csv
 import io
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
 import click
+
+from .cli_common import dry_run_option as dry_run
+from .cli_common import json_option, now
 
 SHOWN_ADDED = 20  # list each added person up to this many; beyond, a count
 LIST_COLUMNS = ("email", "name", "organization", "department", "status", "source", "join_link")
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
-
-json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-dry_run_option = click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
+dry_run_option = dry_run("Show what would change; change nothing.")
 
 
 @click.group()
@@ -57,7 +56,7 @@ def import_(app, event: str, file: Path | None, dry_run: bool, as_json: bool) ->
     store = app.store()
     stored = app.stored_event(store, event)
     read = read_event_csv(stored, file)
-    report = import_people(store, event, read, _now(), dry_run=dry_run)
+    report = import_people(store, event, read, now(), dry_run=dry_run)
     if as_json:
         click.echo(json.dumps(_report_data(report, len(read.people)), ensure_ascii=False, indent=2))
         return
@@ -110,7 +109,7 @@ def add(app, event: str, email: str, name: str, organization: str, department: s
     """
     from .registrants.roster import add_person
 
-    click.echo(add_person(app.store(), event, email, name, _now(), organization=organization, department=department))
+    click.echo(add_person(app.store(), event, email, name, now(), organization=organization, department=department))
 
 
 @registrants.command()
@@ -126,7 +125,7 @@ def cancel(app, event: str, email: str) -> None:
     """
     from .registrants.roster import cancel_person
 
-    click.echo(cancel_person(app.store(), event, email, _now()))
+    click.echo(cancel_person(app.store(), event, email, now()))
 
 
 @registrants.command()
@@ -148,7 +147,7 @@ def sync(app, event: str, as_json: bool) -> None:
 
     store = app.store()
     stored = app.stored_event(store, event)
-    imported, synced = sync_registrants(store, app.zoom, stored, _now())
+    imported, synced = sync_registrants(store, app.zoom, stored, now())
     if as_json:
         data = {"import": _report_data(imported, None) if imported else None,
                 "zoom": vars(synced) if synced else None}
@@ -184,7 +183,7 @@ def purge(app, event: str, older_than: str, dry_run: bool) -> None:
     match = re.fullmatch(r"\s*(\d{1,5})\s*d\s*", older_than)
     if not match:
         raise click.BadParameter(f"{older_than!r}: give a number of days, e.g. 180d", param_hint="--older-than")
-    click.echo(purge_event(app.store(), event, timedelta(days=int(match.group(1))), _now(), dry_run=dry_run))
+    click.echo(purge_event(app.store(), event, timedelta(days=int(match.group(1))), now(), dry_run=dry_run))
 
 
 def _report_data(report, in_file: int | None) -> dict:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 
 import click
+
+from .cli_common import now
 
 
 @click.command("run-due")
@@ -26,11 +27,10 @@ def run_due(app, now_text: str | None, dry_run: bool, as_json: bool) -> None:
         * * * * *  cd /srv/seminars && /srv/seminars/.venv/bin/opsflow run-due
         opsflow run-due --dry-run --now 2027-01-20T18:00:00+09:00
     """
-    from .cli import _now
     from .runner import RunContext
     from .runner import run_due as run
 
-    results = run(RunContext(app.store(), app.settings, _now(now_text), app.zoom, dry_run=dry_run))
+    results = run(RunContext(app.store(), app.settings, now(now_text), app.zoom, dry_run=dry_run))
     if as_json:
         click.echo(json.dumps([vars(r) for r in results], ensure_ascii=False, indent=2))
     else:
@@ -74,7 +74,7 @@ def doctor(app) -> None:
     """
     from .doctor import run_checks
 
-    checks = run_checks(app.settings, datetime.now(timezone.utc))
+    checks = run_checks(app.settings, now())
     for check in checks:
         mark = "ok  " if check.ok else ("skip" if check.ok is None else "FAIL")
         click.echo(f"[{mark}] {check.name}: {check.detail}")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 
 import click
+
+from .cli_common import dry_run_option as dry_run
+from .cli_common import json_option, now
 
 SHOWN = ("event_id", "kind", "state", "meeting_id", "uuid", "join_url", "passcode", "registration_url", "host")
 
@@ -22,12 +24,8 @@ def _print(outcome, as_json: bool) -> None:
             click.echo(f"  {key:<17}{record[key]}")
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
-
-json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-dry_run_option = click.option("--dry-run", is_flag=True, help="Show what would be sent to Zoom; call nothing.")
+dry_run_option = dry_run("Show what would be sent to Zoom; call nothing.")
 
 
 @click.group()
@@ -66,7 +64,7 @@ def create(app, event: str, dry_run: bool, as_json: bool) -> None:
     if dry_run:
         _print_body(stored, meeting_body(stored) if stored.spec.zoom else None, "create")
         return
-    _print(create_meeting(store, app.zoom(), stored, _now()), as_json)
+    _print(create_meeting(store, app.zoom(), stored, now()), as_json)
 
 
 @zoom.command()
@@ -126,7 +124,7 @@ def update(app, event: str, dry_run: bool, as_json: bool) -> None:
     if dry_run:
         _print_body(stored, meeting_body(stored) if stored.spec.zoom else None, "update")
         return
-    _print(update_meeting(store, app.zoom(), stored, _now()), as_json)
+    _print(update_meeting(store, app.zoom(), stored, now()), as_json)
 
 
 @zoom.command()
@@ -151,7 +149,7 @@ def delete(app, event: str, dry_run: bool, as_json: bool) -> None:
                    else "no Zoom meeting to delete")
         _print(MeetingOutcome("delete", event, record, message), as_json)
         return
-    _print(delete_meeting(store, app.zoom(), event, _now()), as_json)
+    _print(delete_meeting(store, app.zoom(), event, now()), as_json)
 
 
 def _print_body(event, body, verb: str) -> None:

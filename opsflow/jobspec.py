@@ -14,15 +14,24 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from . import timeexpr
 from .errors import JobFileError, JobFileErrors, TimeExprError
 
 EMAIL_RE = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+
+
+def _email_address(value: str) -> str:
+    if not EMAIL_RE.match(value):
+        raise ValueError(f"{value!r} is not an email address")
+    return value
+
+
+EmailAddress = Annotated[str, AfterValidator(_email_address)]
 
 
 class _Section(BaseModel):
@@ -58,16 +67,8 @@ class ZoomSection(_Section):
     registration: bool = False
     approval: Literal["automatic", "manual"] = "automatic"
     zoom_emails: bool = False  # Zoom's own registration emails; off because opsflow sends the mail
-    alternative_hosts: list[str] = []
+    alternative_hosts: list[EmailAddress] = []
     delete_on_cancel: bool = True
-
-    @field_validator("alternative_hosts")
-    @classmethod
-    def _host_emails(cls, value: list[str]) -> list[str]:
-        for address in value:
-            if not EMAIL_RE.match(address):
-                raise ValueError(f"{address!r} is not an email address")
-        return value
 
 
 class ColumnsSection(_Section):
@@ -121,15 +122,7 @@ class SurveySection(_Section):
 
 class SummarySection(_Section):
     enabled: bool = True
-    to: list[str] = Field(min_length=1)
-
-    @field_validator("to")
-    @classmethod
-    def _emails(cls, value: list[str]) -> list[str]:
-        for address in value:
-            if not EMAIL_RE.match(address):
-                raise ValueError(f"{address!r} is not an email address")
-        return value
+    to: list[EmailAddress] = Field(min_length=1)
 
 
 class JobFile(_Section):

@@ -419,7 +419,7 @@ def test_survey_url_and_summary_addresses_are_checked(write_job) -> None:
     assert places(excinfo.value) == [
         (str(path), "survey.url", 8,
          "must be an http(s) URL, e.g. https://forms.example.jp/f/abc?email={email}"),
-        (str(path), "summary.to", 11, "'not-an-address' is not an email address"),
+        (str(path), "summary.to[2]", 11, "'not-an-address' is not an email address"),
     ]
 
 

@@ -148,3 +148,24 @@ def smtp_sink():
 
     with SmtpSink() as sink:
         yield sink
+
+
+@pytest.fixture
+def store(db_url):
+    """A migrated store on each database of `db_url`."""
+    from opsflow.store import open_store
+
+    store = open_store(db_url)
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def event(store, example_jobs):
+    """The example seminar, applied to `store`."""
+    from opsflow.apply import apply_events
+    from opsflow.jobspec import load_job
+
+    event = load_job(example_jobs)
+    apply_events(store, [event], NOW)
+    return event

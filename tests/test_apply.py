@@ -4,23 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import pytest
 
 from opsflow import store as db
 from opsflow.apply import apply_events
 from opsflow.jobspec import load_job
-from opsflow.store import open_store
 
 from .conftest import NOW
 
 JST = timezone(timedelta(hours=9))
-
-
-@pytest.fixture
-def store(db_url):
-    store = open_store(db_url)
-    yield store
-    store.dispose()
 
 
 def _steps(store, event_id="example-seminar") -> dict:

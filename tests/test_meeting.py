@@ -12,25 +12,10 @@ from opsflow.apply import apply_events
 from opsflow.errors import ZoomOutcomeUnknown, ZoomUnavailable
 from opsflow.jobspec import load_job
 from opsflow.meeting import LEASE, create_meeting, marker, meeting_body, sync_after_apply, update_meeting
-from opsflow.store import open_store
 
 from .conftest import NOW
 
 MEETINGS = "/v2/users/me/meetings"
-
-
-@pytest.fixture
-def store(db_url):
-    store = open_store(db_url)
-    yield store
-    store.dispose()
-
-
-@pytest.fixture
-def event(store, example_jobs):
-    event = load_job(example_jobs)
-    apply_events(store, [event], NOW)
-    return event
 
 
 def _step_state(store, key="zoom.create") -> str:

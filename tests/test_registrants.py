@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from opsflow import store as db
-from opsflow.apply import apply_events
 from opsflow.errors import InputError, NotFoundError
 from opsflow.jobspec import load_job
 from opsflow.meeting import create_meeting
@@ -17,26 +16,11 @@ from opsflow.registrants import read_event_csv, sync_registrants
 from opsflow.registrants.csvfile import read_registrants
 from opsflow.registrants.roster import add_person, cancel_person, import_people, list_people, purge
 from opsflow.registrants.zoomsync import sync_zoom
-from opsflow.store import open_store
 
 from .conftest import NOW, REPO
 
 CP932 = REPO / "tests" / "data" / "registrants" / "seminar-cp932.csv"
 HEADER = "タイムスタンプ,氏名,メールアドレス,自治体名,所属部署\r\n"
-
-
-@pytest.fixture
-def store(db_url):
-    store = open_store(db_url)
-    yield store
-    store.dispose()
-
-
-@pytest.fixture
-def event(store, example_jobs):
-    event = load_job(example_jobs)
-    apply_events(store, [event], NOW)
-    return event
 
 
 def _write(path: Path, *rows: str) -> Path:

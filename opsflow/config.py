@@ -248,30 +248,3 @@ def configure_logging(settings: Settings, *, level: int = logging.WARNING) -> No
     logger.handlers[:] = [handler]
     logger.setLevel(level)
 
-
-def quick_database_url(environ: Mapping[str, str] | None = None, dotenv_path: Path | str = ".env") -> str | None:
-    """OPSFLOW_DATABASE_URL without importing python-dotenv (cron starts `run-due` every minute).
-
-    Reads the environment, then simple `KEY=value` lines of `.env`; returns None when `.env` holds
-    anything this reader does not follow (the caller then loads settings the full way).
-    """
-    env = os.environ if environ is None else environ
-    if env.get("OPSFLOW_DATABASE_URL", "").strip():
-        return env["OPSFLOW_DATABASE_URL"].strip()
-    path = Path(dotenv_path)
-    if not path.is_file():
-        return "sqlite:///opsflow.db"
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        line = raw.strip()
-        if line.startswith("export "):
-            line = line[len("export "):].strip()
-        if not line.startswith("OPSFLOW_DATABASE_URL"):
-            continue
-        key, _, value = line.partition("=")
-        value = value.strip()
-        if key.strip() != "OPSFLOW_DATABASE_URL" or "$" in value or "#" in value or "\\" in value:
-            return None
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        return value or "sqlite:///opsflow.db"
-    return "sqlite:///opsflow.db"

@@ -7,9 +7,12 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .apply import ApplyResult
-from .jobspec import Event
-from .plan import PlanWarning, Step
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the data modules pull in pydantic; `status` needs none of them
+    from .apply import ApplyResult
+    from .jobspec import Event
+    from .plan import PlanWarning, Step
 
 
 def local_text(moment: datetime, tz: ZoneInfo) -> str:
@@ -136,36 +139,36 @@ def print_plan(data: dict[str, Any]) -> None:
 
 
 def print_status(data: dict[str, Any]) -> None:
-    from rich.table import Table
-
-    out = console()
+    """Plain aligned text: quick for a hundred seminars, and the same on a terminal and in a pipe."""
+    lines: list[str] = []
     if not data["events"]:
-        out.print("No events yet: run `opsflow apply` to load the job files.")
-        return
+        lines.append("No events yet: run `opsflow apply` to load the job files.")
     if data["attention"]:
-        out.print("[bold]Needs attention[/bold]")
-        for item in data["attention"]:
-            out.print(f"  {item['event']}: {item['what']} {item['state']}: {_escape(item['detail'])}")
-        out.print()
+        lines.append("Needs attention")
+        lines += [f"  {i['event']}: {i['what']} {i['state']}: {i['detail']}" for i in data["attention"]]
+        lines.append("")
     for event in data["events"]:
         tz = ZoneInfo(event["timezone"])
         start = datetime.fromisoformat(event["start_at"])
-        out.print(f"[bold]{event['id']}[/bold]  {_escape(event['title'])}  ({event['status']})")
-        out.print(f"  {local_text(start, tz)} ({event['timezone']})")
-        table = Table(show_edge=False, pad_edge=False, box=None)
-        for column in ("step", "state", "due (local)", "attempts", "last error"):
-            table.add_column(column, no_wrap=column != "last error")
-        for step in event["steps"]:
-            due = local_text(datetime.fromisoformat(step["due_at"]), tz)
-            table.add_row(step["key"], step["state"], due, str(step["attempts"]), _escape(step["last_error"] or ""))
-        out.print(table)
+        lines.append(f"{event['id']}  {event['title']}  ({event['status']})")
+        lines.append(f"  {local_text(start, tz)} ({event['timezone']})")
+        rows = [(s["key"], s["state"], local_text(datetime.fromisoformat(s["due_at"]), tz), str(s["attempts"]),
+                 s["last_error"] or "") for s in event["steps"]]
+        lines += aligned(("step", "state", "due (local)", "attempts", "last error"), rows)
         counts = event["deliveries"]
         if counts:
-            out.print("  deliveries: " + ", ".join(f"{n} {state}" for state, n in counts.items()))
+            lines.append("  deliveries: " + ", ".join(f"{n} {state}" for state, n in counts.items()))
         if counts.get("ambiguous"):
-            out.print(f"  [bold]{counts['ambiguous']} ambiguous[/bold]: a crash or a lost connection while sending; "
-                      f"see `opsflow deliveries {event['id']} --state ambiguous`")
-        out.print()
+            lines.append(f"  {counts['ambiguous']} ambiguous: a crash or a lost connection while sending; "
+                         f"see `opsflow deliveries {event['id']} --state ambiguous`")
+        lines.append("")
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+def aligned(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+    """Columns padded to their widest cell, two spaces apart."""
+    widths = [max(len(str(r[i])) for r in (header, *rows)) for i in range(len(header))]
+    return ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip() for row in (header, *rows)]
 
 
 def print_apply(data: dict[str, Any]) -> None:

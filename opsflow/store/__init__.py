@@ -2,7 +2,8 @@
 
 Use `open_store(url)` for a migrated `Store`, its `begin()` / `read()` transactions, and the query
 functions (`from opsflow import store as db; db.list_steps(conn, ...)`). Names are loaded on first use,
-so that `store.fastpath` (standard library only) can answer cron's `run-due` without SQLAlchemy.
+so that importing the package costs nothing until the database is used. (`opsflow.quick` answers
+cron's "is anything due?" on SQLite with the standard library alone.)
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Mail-sending benchmark: opsflow's `send_mail` against plain smtplib, and its memory as recipients grow.
 
 `python bench/send.py [--n 5000] [--memory-sizes 2000,10000]`. Both senders talk to one SMTP sink
-(bench/sink.py) in its own process; each memory size runs in a fresh child process.
+(bench/sink.py) in its own process; each memory size runs in a fresh child process. bench/run.py calls
+`run()`, which prints the same lines and returns the results as rows for its table.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ SETUP_AT = datetime(2026, 11, 26, 0, 0, tzinfo=timezone.utc)  # when the seminar
 SEND_AT = datetime(2027, 1, 7, 1, 0, tzinfo=timezone.utc)  # the invitation's time, 10:00 JST
 MAIL_FROM = "セミナー事務局 <seminar@example.jp>"
 GOAL_RATIO = 0.8
+MEMORY_GOAL_RATIO = 1.25  # "flat": peak memory at the largest size over the smallest, for bench/run.py's table
 SINK_START_TIMEOUT = 15.0
 MB = 1024 * 1024
 
@@ -336,22 +338,55 @@ def measure_throughput(port: int, count: int) -> Rates:
     return Rates(count / baseline_seconds, count / opsflow_seconds, count / build_seconds)
 
 
+def measure(count: int, sizes: list[int]) -> tuple[Rates, list[dict], int | None]:
+    """Throughput over `count` invitations and the memory runs for `sizes`, printing each result as it
+    comes; returns the rates, the memory runs and the number of messages the sink took."""
+    with running_sink() as (port, sink):
+        rates = measure_throughput(port, count)
+        print(throughput_line(count, rates.baseline, rates.opsflow), flush=True)
+        print(f"note: building and serialising the baseline's messages (EmailMessage, not timed above) runs at "
+              f"{rates.baseline_build:.0f} msg/s", flush=True)
+        runs = run_children(sizes, port)
+        if runs:
+            print("\n".join(memory_lines(runs)), flush=True)
+    return rates, runs, sink.get("received")
+
+
+def results(count: int, rates: Rates, runs: list[dict]) -> list[dict]:
+    """The results as rows for bench/run.py's table: {name, value, baseline, ratio, goal, ok}."""
+    ratio = rates.opsflow / rates.baseline
+    rows = [{"name": f"send throughput, {count:,} invitations with .ics", "value": f"{rates.opsflow:.0f} msg/s",
+             "baseline": f"{rates.baseline:.0f} msg/s (smtplib)", "ratio": ratio, "goal": f">= {GOAL_RATIO}",
+             "ok": ratio >= GOAL_RATIO}]
+    if len(runs) >= 2:
+        first, last = runs[0], runs[-1]
+        growth = last["peak_rss"] / first["peak_rss"]
+        rows.append({"name": f"send peak memory, {last['recipients']:,} vs {first['recipients']:,} recipients",
+                     "value": f"{last['peak_rss'] / MB:.0f} MB", "baseline": f"{first['peak_rss'] / MB:.0f} MB",
+                     "ratio": growth, "goal": f"flat (<= {MEMORY_GOAL_RATIO})", "ok": growth <= MEMORY_GOAL_RATIO})
+    return rows
+
+
+def run(n: int = 2000, sizes: list[int] | tuple[int, ...] = (2000, 10000)) -> list[dict]:
+    """Measure and print as the command line does; return the rows of `results`. Raises RuntimeError
+    when the sink did not take every message."""
+    rates, runs, received = measure(n, list(sizes))
+    expected = 2 * n + sum(sizes)
+    if received != expected:
+        raise RuntimeError(f"the sink took {received} messages, expected {expected}")
+    print(summary_line(n, rates.baseline, rates.opsflow, runs), flush=True)
+    return results(n, rates, runs)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.child_memory is not None:
         print(json.dumps(child_memory(args.child_memory, args.port)))
         return 0
-    with running_sink() as (port, sink):
-        rates = measure_throughput(port, args.n)
-        print(throughput_line(args.n, rates.baseline, rates.opsflow), flush=True)
-        print(f"note: building and serialising the baseline's messages (EmailMessage, not timed above) runs at "
-              f"{rates.baseline_build:.0f} msg/s", flush=True)
-        runs = run_children(args.sizes, port)
-        if runs:
-            print("\n".join(memory_lines(runs)), flush=True)
+    rates, runs, received = measure(args.n, args.sizes)
     expected = 2 * args.n + sum(args.sizes)
-    if sink.get("received") != expected:
-        print(f"error: the sink took {sink.get('received')} messages, expected {expected}", file=sys.stderr)
+    if received != expected:
+        print(f"error: the sink took {received} messages, expected {expected}", file=sys.stderr)
         return 1
     print(summary_line(args.n, rates.baseline, rates.opsflow, runs))
     return 0

@@ -1,0 +1,166 @@
+"""Startup benchmark: `opsflow run-due` with nothing due (cron's every minute), as a whole process, against
+`python -c "import opsflow"`.
+
+`python bench/startup.py [--runs 30]`. The example job, without its [zoom] table so that nothing needs
+Zoom, is applied to a SQLite database in a temp folder and its on-apply steps are run; then both commands
+start `--runs` times each, interleaved, and the medians of their wall-clock times are compared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from datetime import datetime, timedelta, timezone
+from datetime import time as clock_time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+BENCH = Path(__file__).resolve().parent
+EXAMPLE_JOB = BENCH.parent / "jobs" / "example-seminar.toml"
+EXAMPLE_CSV = BENCH.parent / "jobs" / "registrants" / "example-seminar.csv"
+
+GOAL_RATIO = 2.0
+EARLIEST_MAIL = timedelta(days=15)  # the example's first mail is 14 days before the start, at 10:00
+COMMAND_TIMEOUT = 120.0
+
+
+# --- processes --------------------------------------------------------------------------------------
+
+def opsflow_command() -> list[str]:
+    """The `opsflow` console script of this interpreter's environment, as cron would start it."""
+    script = Path(sys.executable).parent / "opsflow"
+    if script.is_file():
+        return [str(script)]
+    found = shutil.which("opsflow")
+    if found is None:
+        raise SystemExit(f"no `opsflow` script beside {sys.executable} or on PATH: pip install -e . first")
+    return [found]
+
+
+def baseline_command() -> list[str]:
+    return [sys.executable, "-c", "import opsflow"]
+
+
+def bench_env(database: Path) -> dict[str, str]:
+    """This process's environment without any OPSFLOW_* setting, and the benchmark's database."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPSFLOW_")}
+    env["OPSFLOW_DATABASE_URL"] = f"sqlite:///{database}"
+    return env
+
+
+def check(command: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run a setup command; fail the benchmark with its output unless it exits 0."""
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=COMMAND_TIMEOUT,
+                          check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"`{' '.join(command[1:] if command[0].endswith('opsflow') else command)}` failed "
+                         f"(exit {done.returncode}):\n{done.stdout}{done.stderr}")
+    return done
+
+
+def timed(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess]:
+    """Wall-clock seconds from starting the process to its exit, output captured through pipes."""
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, timeout=COMMAND_TIMEOUT, check=False)
+    return time.perf_counter() - started, done
+
+
+def median_ms(seconds: list[float]) -> float:
+    return statistics.median(seconds) * 1000
+
+
+# --- setup (never timed) ----------------------------------------------------------------------------
+
+def job_without_zoom(text: str, now: datetime) -> str:
+    """The example job without its [zoom] table. When its first mail would already be due (the example
+    has a fixed date), the seminar moves to 60 days from now, so that nothing is due when timed."""
+    lines = text.splitlines()
+    kept, skipping = [], False
+    for line in lines:
+        header = line.strip()
+        if header.startswith("["):
+            skipping = header == "[zoom]"
+        if not skipping:
+            kept.append(line)
+    start = tomllib.loads(text)["event"]["start"]
+    if start - EARLIEST_MAIL <= now + timedelta(days=1):
+        day = (now + timedelta(days=60)).astimezone(ZoneInfo("Asia/Tokyo")).date()
+        moved = datetime.combine(day, clock_time(18, 0), ZoneInfo("Asia/Tokyo")).isoformat()
+        kept = [f"start = {moved}" if line.startswith("start = ") else line for line in kept]
+    return "\n".join(kept) + "\n"
+
+
+def prepare_folder(folder: Path) -> dict[str, str]:
+    """Apply the Zoom-less example in `folder`, run its on-apply steps, and check that `opsflow run-due`
+    then has nothing to do. Returns the environment to run commands with (cwd `folder`)."""
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    jobs = folder / "jobs"
+    (jobs / "registrants").mkdir(parents=True)
+    (jobs / EXAMPLE_JOB.name).write_text(job_without_zoom(EXAMPLE_JOB.read_text(encoding="utf-8"), now),
+                                         encoding="utf-8")
+    shutil.copy(EXAMPLE_CSV, jobs / "registrants" / EXAMPLE_CSV.name)
+    env = bench_env(folder / "opsflow.db")
+    opsflow = opsflow_command()
+    check(opsflow + ["apply", "--now", now.isoformat()], folder, env)
+    ran = check(opsflow + ["run-due", "--now", now.isoformat()], folder, env)
+    if "registrants.sync done" not in ran.stdout:
+        raise SystemExit(f"the on-apply steps did not run as expected:\n{ran.stdout}{ran.stderr}")
+    idle = check(opsflow + ["run-due"], folder, env)
+    if idle.stdout or idle.stderr:
+        raise SystemExit(f"`opsflow run-due` should have nothing to do, but printed:\n{idle.stdout}{idle.stderr}")
+    return env
+
+
+# --- the measurement --------------------------------------------------------------------------------
+
+def measure(runs: int) -> tuple[float, float]:
+    """Median milliseconds of (`opsflow run-due`, `python -c "import opsflow"`) over `runs` starts each."""
+    with tempfile.TemporaryDirectory(prefix="opsflow-bench-") as tmp:
+        folder = Path(tmp)
+        env = prepare_folder(folder)
+        commands = {"opsflow": opsflow_command() + ["run-due"], "baseline": baseline_command()}
+        for command in commands.values():  # once each untimed: the page cache, .pyc files
+            timed(command, folder, env)
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        for n in range(runs):
+            order = ("opsflow", "baseline") if n % 2 == 0 else ("baseline", "opsflow")
+            for name in order:
+                seconds, done = timed(commands[name], folder, env)
+                if done.returncode != 0 or done.stdout or done.stderr:
+                    raise SystemExit(f"{' '.join(commands[name])} exited {done.returncode} with output:\n"
+                                     f"{done.stdout.decode()}{done.stderr.decode()}")
+                times[name].append(seconds)
+    return median_ms(times["opsflow"]), median_ms(times["baseline"])
+
+
+def run(runs: int = 30) -> list[dict]:
+    """The startup ratio as [{name, value, baseline, ratio, goal, ok}]."""
+    opsflow_ms, baseline_ms = measure(runs)
+    ratio = opsflow_ms / baseline_ms
+    print(f"startup, `opsflow run-due` with nothing due: {opsflow_ms:.0f} ms, baseline `python -c \"import "
+          f"opsflow\"` {baseline_ms:.0f} ms (medians of {runs}), ratio {ratio:.2f} (goal < {GOAL_RATIO})", flush=True)
+    return [{"name": "startup, `opsflow run-due` with nothing due", "value": f"{opsflow_ms:.0f} ms",
+             "baseline": f"{baseline_ms:.0f} ms (`python -c \"import opsflow\"`)", "ratio": ratio,
+             "goal": f"< {GOAL_RATIO}", "ok": ratio < GOAL_RATIO}]
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=30, help="starts of each command (the median is taken)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    run(parse_args(argv).runs)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

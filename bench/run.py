@@ -1,6 +1,6 @@
 """Every benchmark, one after another, and a Markdown table of the results to paste into README.
 
-`python bench/run.py [--quick]`. Runs bench/send.py (`--n 2000 --memory-sizes 2000,10000`), then
+`python bench/run.py [--quick]`. Runs bench/send.py (`--n 2000 --memory-sizes 10000,50000`), then
 bench/zoom_calls.py, bench/startup.py and bench/status.py, each printing its own lines as it goes, and
 ends with the table. `--quick` uses smaller sizes and fewer runs, for a check that everything works.
 
@@ -34,7 +34,7 @@ def benchmarks(quick: bool) -> list[tuple[str, Callable[[], list[dict]]]]:
             ("status", lambda: status.run(events=100, deliveries_per_event=1000, runs=3)),
         ]
     return [
-        ("send", lambda: send.run(n=2000, sizes=(2000, 10000))),
+        ("send", lambda: send.run(n=2000, sizes=(10000, 50000))),
         ("zoom_calls", lambda: zoom_calls.run(registrants=1000, participants=1000)),
         ("startup", lambda: startup.run(runs=30)),
         ("status", lambda: status.run(events=100, deliveries_per_event=1000, runs=5)),

@@ -280,6 +280,11 @@ def _resolve_event(spec: JobFile, path: Path, lines: dict[str, int], *, check_fi
         problem("event.start", f"{start.isoformat()} has no UTC offset: write it with one, "
                                f"e.g. {start.isoformat()}+09:00")
         start = start.replace(tzinfo=timezone.utc)
+    try:
+        start.astimezone(timezone.utc) + timedelta(days=400)  # room for the plan's steps around it
+    except OverflowError:
+        problem("event.start", f"{start.isoformat()} is too near the edge of the calendar; write a real date")
+        start = datetime(2000, 1, 1, tzinfo=timezone.utc)
     duration = timedelta(minutes=90)
     try:
         duration = timeexpr.parse_duration(ev.duration)

@@ -82,13 +82,13 @@ def recipients_for(store: Store, event: Event, target: Target) -> list[str]:
     if target.kind in STAFF_KINDS:
         return [a.lower() for a in event.spec.summary.to] if event.spec.summary else []
     with store.read() as conn:
-        people = [r["email"] for r in db.list_registrants(conn, event.id, status="active")]
+        ids = db.registrant_ids_by_email(conn, event.id)
+        people = list(ids)
         if target.kind in ("survey", "followup", "survey_reminder"):
             attended = {a["registrant_id"] for a in db.list_attendance(conn, event.id) if a["is_attended"]}
-            if not db.list_report_rows(conn, event.id) and not attended:
+            if not attended and not db.list_report_rows(conn, event.id):
                 raise NotFoundError(f"{event.id} has no attendance yet: run `opsflow report fetch {event.id}` "
                                     "after the seminar, then send the survey")
-            ids = {r["email"]: r["id"] for r in db.list_registrants(conn, event.id, status="active")}
             if target.kind == "followup":
                 return [p for p in people if ids[p] not in attended]
             attendees = [p for p in people if ids[p] in attended]

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import FileSystemLoader, StrictUndefined, TemplateError as JinjaError, TemplateNotFound
+from jinja2 import FileSystemLoader, StrictUndefined, TemplateNotFound
 from jinja2.exceptions import TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -80,7 +80,7 @@ class Renderer:
     def _block(self, template, block: str, context: dict[str, Any]) -> str:
         try:
             return "".join(template.blocks[block](template.new_context(context)))
-        except JinjaError as exc:
+        except Exception as exc:  # noqa: BLE001 - a template is user code: any failure is the template's
             line = _template_line(exc, template)
             where = f"{template.filename}:{line}" if line else template.filename
             raise TemplateError(f"{where}: cannot render the {block} block: {exc}") from None

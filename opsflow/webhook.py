@@ -23,7 +23,7 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
 
 def verify_signature(secret: str, timestamp: str, body: bytes, header: str) -> bool:
     """For receivers (and tests): constant-time comparison of the signature header."""
-    return hmac.compare_digest(signature(secret, timestamp, body), header)
+    return hmac.compare_digest(signature(secret, timestamp, body).encode(), header.encode("utf-8", "replace"))
 
 
 def post_recipients(url: str, secret: Secret, payload: dict[str, Any], timestamp: str, *, timeout: float = 15.0) -> int:

@@ -185,21 +185,27 @@ def _send_one(writer, transport, row, built: Future, sender: str, now, pace: Pac
     data = message.as_bytes()
     for attempt in range(RECONNECTS + 1):
         try:
+            transport.begin(sender)
+            # the claim is committed while MAIL FROM makes its round trip: one wait instead of two
+            with writer.transaction() as conn:
+                if not db.take_delivery(conn, row["id"], now()):
+                    transport.close()  # another runner has it; drop our half-open transaction
+                    transport.open()
+                    return
             reply = transport.prepare(sender, email)
         except Disconnected as exc:
+            with writer.transaction() as conn:  # DATA never started: back in line, not ambiguous
+                db.set_deliveries(conn, row["event_id"], {"state": "pending"}, now(), states=("sending",),
+                                  message_key=row["message_key"], recipients=[email])
             if attempt == RECONNECTS:
                 raise MailError(f"the mail server keeps closing the connection ({exc}); {len(report.sent)} sent, "
                                 "the rest stay pending for the next run") from None
             transport.open()
             continue
         if not reply.is_ok:
-            _finish(writer, row, "deferred" if reply.is_temporary else "failed", str(reply), now, report)
+            _finish(writer, row, "deferred" if reply.is_temporary else "failed", str(reply), now, report,
+                    attempts=row["attempts"] + 1)
             return
-        with writer.transaction() as conn:
-            if not db.take_delivery(conn, row["id"], now()):
-                transport.close()  # another runner has it; drop our half-open transaction
-                transport.open()
-                return
         pace.wait()
         try:
             reply = transport.deliver(data)

@@ -1,8 +1,9 @@
 """The only module that speaks SMTP (or writes an outbox folder).
 
-A transport sends one message in two steps so that the caller can record `sending` in between:
-`prepare()` (MAIL FROM and RCPT TO: nothing delivered yet, safe to redo) and `deliver()` (DATA: after
-it starts, a broken connection leaves the outcome unknown).
+A transport sends one message in steps so that the caller can record `sending` before DATA: `begin()`
+(MAIL FROM on its way; the caller commits its claim while the server answers), `prepare()` (the answer,
+then RCPT TO: nothing delivered yet, safe to redo) and `deliver()` (DATA: after it starts, a broken
+connection leaves the outcome unknown).
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ class SmtpTransport:
         self.timeout = timeout
         self.ssl_context = ssl_context or ssl.create_default_context()
         self.smtp: smtplib.SMTP | None = None
+        self.mail_sent = False  # MAIL FROM is on its way (begin) and its answer not read yet
 
     def open(self) -> None:
         """Connect, say EHLO, start TLS and log in as the URL says. Raises MailError for people."""
@@ -106,11 +108,27 @@ class SmtpTransport:
                             "OPSFLOW_SMTP_URL and that the server is running") from None
         self.smtp = smtp
 
-    def prepare(self, sender: str, recipient: str) -> Reply:
-        """MAIL FROM and RCPT TO. A refusal comes back as a Reply; a broken line raises Disconnected."""
+    def begin(self, sender: str) -> None:
+        """Send MAIL FROM without waiting: the caller records its claim while the server answers, and
+        `prepare()` reads the answer. A broken line raises Disconnected."""
         smtp = self._connected()
         try:
-            reply = Reply(*_decoded(smtp.mail(sender)))
+            smtp.putcmd("mail", f"FROM:{smtplib.quoteaddr(sender)}")
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            self.close()
+            raise Disconnected(_reason(exc)) from None
+        self.mail_sent = True
+
+    def prepare(self, sender: str, recipient: str) -> Reply:
+        """MAIL FROM (unless `begin()` sent it) and RCPT TO. A refusal comes back as a Reply; a broken
+        line raises Disconnected."""
+        smtp = self._connected()
+        try:
+            if self.mail_sent:
+                self.mail_sent = False
+                reply = Reply(*_decoded(smtp.getreply()))
+            else:
+                reply = Reply(*_decoded(smtp.mail(sender)))
             if reply.is_ok:
                 reply = Reply(*_decoded(smtp.rcpt(recipient)))
             if not reply.is_ok:
@@ -137,6 +155,7 @@ class SmtpTransport:
         return reply
 
     def close(self) -> None:
+        self.mail_sent = False
         if self.smtp is not None:
             try:
                 self.smtp.quit()
@@ -176,6 +195,9 @@ class FileTransport:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise MailError(f"cannot use the outbox folder {self.folder}: {exc.strerror}") from None
+
+    def begin(self, sender: str) -> None:
+        pass
 
     def prepare(self, sender: str, recipient: str) -> Reply:
         self.recipient = recipient

@@ -70,12 +70,15 @@ def diff_event(event: Event, steps: list[Step], row, existing: list, now: dateti
 
     changes: list[Change] = []
     moved = row["start_at"] != event.start_at or row["end_at"] != event.end_at
+    notify = event.spec.event.notify_changes and _was_invited(existing)
     if event.spec.event.cancelled:
         if row["status"] == "cancelled":
             return [Change("update-event", None, "job file changed (the seminar stays cancelled)", values)]
         changes.append(Change("update-event", None, "seminar cancelled", values))
         changes += [Change("cancel-step", s["key"], "cancelled (the seminar is cancelled)", {"state": "cancelled"},
-                           s["id"]) for s in existing if s["state"] in PENDING]
+                           s["id"]) for s in existing if s["state"] in PENDING and not _is_notice(s["key"])]
+        if notify and not any(s["key"] == CANCELLATION for s in existing):
+            changes.append(_notice(CANCELLATION, "mail.cancellation", "the seminar is cancelled", now))
         return changes
     if moved:
         values["sequence"] = row["sequence"] + 1
@@ -86,6 +89,9 @@ def diff_event(event: Event, steps: list[Step], row, existing: list, now: dateti
     if row["status"] == "cancelled":
         message = f"seminar reinstated; {message}"
     changes.append(Change("update-event", None, message, values))
+    if moved and notify and row["status"] != "cancelled":
+        key = f"mail.change.{values['sequence']}"
+        changes.append(_notice(key, "mail.change", "people already invited are told the new time", now))
 
     by_key = {s["key"]: s for s in existing}
     for step in steps:
@@ -106,10 +112,28 @@ def diff_event(event: Event, steps: list[Step], row, existing: list, now: dateti
             update = {k: new[k] for k in ("at_expr", "after_key", "params_json", "kind")}
             changes.append(Change("move-step", step.key, "updated", update, old["id"]))
     for old in by_key.values():
-        if old["state"] in PENDING:
+        if old["state"] in PENDING and not _is_notice(old["key"]):
             changes.append(Change("cancel-step", old["key"], "cancelled (no longer in the job file)",
                                   {"state": "cancelled"}, old["id"]))
     return changes
+
+
+CANCELLATION = "mail.cancellation"
+
+
+def _is_notice(key: str) -> bool:
+    """Change and cancellation notices come from what happened, not from the job file's plan."""
+    return key == CANCELLATION or key.startswith("mail.change.")
+
+
+def _was_invited(existing: list) -> bool:
+    return any(s["kind"] == "mail.invitation" and s["state"] in ("done", "failed", "running") for s in existing)
+
+
+def _notice(key: str, kind: str, why: str, now: datetime) -> Change:
+    values = {"key": key, "kind": kind, "due_at": now, "at_expr": "on apply", "after_key": None,
+              "params_json": "{}"}
+    return Change("add-step", key, f"added, due now: {why}", values)
 
 
 def _write(conn, event: Event, changes: list[Change], now: datetime) -> None:

@@ -58,6 +58,7 @@ class EventSection(_Section):
     description: str = ""
     templates: str | None = None  # this seminar's own mail templates, relative to the job file
     cancelled: bool = False
+    notify_changes: bool = True  # after a move or a cancellation, mail those already invited
     speakers: list[Speaker] = []
 
 

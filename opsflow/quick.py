@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 DEFAULT_URL = "sqlite:///opsflow.db"
 DUE = """
 SELECT 1 FROM steps s JOIN events e ON e.id = s.event_id
-WHERE e.status = 'active'
+WHERE (e.status = 'active' OR s.kind = 'mail.cancellation')
   AND ((s.state = 'planned' AND COALESCE(s.retry_at, s.due_at) <= ?) OR (s.state = 'running' AND s.lease_until < ?))
 LIMIT 1
 """

@@ -31,7 +31,7 @@ RETRY_MAX = timedelta(hours=1)
 DEADLINES = {"zoom.create": timedelta(days=7), "registrants.sync": timedelta(days=7),
              "report.fetch": timedelta(hours=24), "summary.staff": timedelta(days=2)}
 DEFAULT_DEADLINE = timedelta(hours=12)
-REMINDER_KINDS = ("mail.invitation", "mail.reminder")  # useless once the seminar has started
+REMINDER_KINDS = ("mail.invitation", "mail.reminder", "mail.change")  # useless once the seminar has started
 
 
 class Busy(OpsflowError):
@@ -262,6 +262,8 @@ ACTIONS: dict[str, Callable[[RunContext, Event, Any], str]] = {
     "registrants.sync": _registrants_sync,
     "mail.invitation": _mail,
     "mail.reminder": _mail,
+    "mail.change": _mail,
+    "mail.cancellation": _mail,
     "report.fetch": _report_fetch,
     "survey.send": _survey_send,
     "survey.remind": _survey_remind,

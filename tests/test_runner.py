@@ -180,3 +180,36 @@ def test_four_runners_at_once_send_each_message_once(world, zoom, fake_zoom, smt
     assert len(counts) == 80 and set(counts.values()) == {1}  # 40 invitations and 40 reminders, once each
     done = [line for out, _ in outputs for line in out.splitlines() if line.endswith(" done") or " done " in line]
     assert sorted(line.split(":")[1].split()[0] for line in done) == ["mail.invitation", "mail.reminder.1d"]
+
+
+def test_a_moved_seminar_tells_those_already_invited(world, zoom, example_jobs, smtp_sink):
+    store, settings, event = world
+    _run(store, settings, zoom, NOW)
+    _run(store, settings, zoom, at("2027-01-07T10:00"))  # the invitation goes out
+    example_jobs.write_text(example_jobs.read_text(encoding="utf-8").replace(
+        "2027-01-21T18:00:00+09:00", "2027-01-28T18:00:00+09:00"), encoding="utf-8")
+    (result,) = apply_events(store, [load_job(example_jobs)], at("2027-01-08T09:00"))
+    assert ("add-step", "mail.change.1") in [(c.action, c.step_key) for c in result.changes]
+    results = {r.key: r.state for r in _run(store, settings, zoom, at("2027-01-08T09:00"))}
+    assert results == {"mail.change.1": "done"}
+    (notice,) = [m for m in smtp_sink.to("t-yamada@city.kaga.lg.jp") if m["Subject"].startswith("【日時変更】")]
+    text = notice.get_body(("plain",)).get_content()
+    assert "2027年1月28日(木) 18:00〜19:30" in text and "2027年1月21日(木)" in text
+    (ics,) = [p for p in notice.iter_attachments() if p.get_content_type() == "text/calendar"]
+    assert "SEQUENCE:1" in ics.get_content()
+    again = apply_events(store, [load_job(example_jobs)], at("2027-01-08T10:00"))
+    assert again[0].changes == []  # the notice is not taken for a step removed from the job file
+
+
+def test_a_cancelled_seminar_sends_its_cancellation_once(world, zoom, example_jobs, smtp_sink):
+    store, settings, event = world
+    _run(store, settings, zoom, NOW)
+    _run(store, settings, zoom, at("2027-01-07T10:00"))
+    example_jobs.write_text(example_jobs.read_text(encoding="utf-8").replace(
+        'language = "ja"', 'language = "ja"\ncancelled = true'), encoding="utf-8")
+    apply_events(store, [load_job(example_jobs)], at("2027-01-10T09:00"))
+    results = {r.key: r.state for r in _run(store, settings, zoom, at("2027-01-10T09:00"))}
+    assert results == {"mail.cancellation": "done"}
+    cancellations = [m for m in smtp_sink.to("t-yamada@city.kaga.lg.jp") if m["Subject"].startswith("【開催中止】")]
+    assert len(cancellations) == 1
+    assert _run(store, settings, zoom, at("2027-01-20T18:00")) == []  # the reminders were cancelled

@@ -288,8 +288,9 @@ def due_steps(conn: Connection, now: datetime, *, event_id: str | None = None) -
     s, e = steps.c, events.c
     ready = sa.or_(sa.and_(s.state == "planned", _when() <= now),
                    sa.and_(s.state == "running", s.lease_until < now))
+    live = sa.or_(e.status == "active", s.kind == "mail.cancellation")  # a cancelled seminar still says so
     query = (sa.select(steps).join(events, e.id == s.event_id)
-             .where(ready, e.status == "active").order_by(_when(), s.id))
+             .where(ready, live).order_by(_when(), s.id))
     if event_id is not None:
         query = query.where(s.event_id == event_id)
     return list(conn.execute(query).mappings())
@@ -299,7 +300,7 @@ def next_due_at(conn: Connection) -> datetime | None:
     """When the next planned step of an active event is due (None when nothing is planned)."""
     s, e = steps.c, events.c
     query = (sa.select(sa.func.min(_when())).select_from(steps.join(events, e.id == s.event_id))
-             .where(s.state == "planned", e.status == "active"))
+             .where(s.state == "planned", sa.or_(e.status == "active", s.kind == "mail.cancellation")))
     value = conn.execute(query).scalar()
     if value is not None and value.tzinfo is None:  # min() over the type decorator comes back raw
         from datetime import timezone

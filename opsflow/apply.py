@@ -89,12 +89,21 @@ def diff_event(event: Event, steps: list[Step], row, existing: list, now: dateti
     if row["status"] == "cancelled":
         message = f"seminar reinstated; {message}"
     changes.append(Change("update-event", None, message, values))
+    if row["status"] == "cancelled":  # reinstated: its Zoom meeting was deleted, so make it (and the links) again
+        for again in ("zoom.create", "registrants.sync"):
+            old = next((x for x in existing if x["key"] == again and x["state"] == "done"), None)
+            if old is not None and any(st.key == again for st in steps):
+                changes.append(Change("restore-step", again, "planned again (the seminar is back)",
+                                      {"state": "planned", "due_at": now, "retry_at": None}, old["id"]))
     if moved and notify and row["status"] != "cancelled":
         key = f"mail.change.{values['sequence']}"
         changes.append(_notice(key, "mail.change", "people already invited are told the new time", now))
 
-    by_key = {s["key"]: s for s in existing}
+    restored = {c.step_key for c in changes if c.action == "restore-step"}
+    by_key = {s["key"]: s for s in existing if s["key"] not in restored}
     for step in steps:
+        if step.key in restored:
+            continue
         old = by_key.pop(step.key, None)
         new = _step_values(step, now)
         if old is None:
@@ -162,6 +171,7 @@ def _step_values(step: Step, now: datetime) -> dict:
     return {
         "key": step.key, "kind": step.kind, "due_at": step.due_at or now, "at_expr": step.at,
         "after_key": step.after, "params_json": json.dumps(step.params, sort_keys=True),
+        "retry_at": None,  # a moved or restored step starts afresh at its new time
     }
 
 

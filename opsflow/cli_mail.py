@@ -18,7 +18,7 @@ DELIVERY_STATES = ("pending", "sending", "sent", "deferred", "failed", "cancelle
 @click.command()
 @click.argument("event")
 @click.argument("kind")
-@click.option("--to", "to", metavar="EMAIL", help="Send to this registrant only.")
+@click.option("--to", "to", metavar="EMAIL", help="Send to this registrant only (the step's state is left alone).")
 @click.option("--dry-run", is_flag=True, help="List who would get the message; send and record nothing.")
 @click.option("--resend", is_flag=True, help="Send again to people who already had it (or failed).")
 @click.option("--no-sync", is_flag=True, help="Do not import the registrants CSV again first.")
@@ -215,8 +215,7 @@ def resolve(app, event: str, as_sent: bool, resend: bool, to: str | None) -> Non
 
         failures = False
         for key in sorted({r["message_key"] for r in rows}):
-            kind = "change" if key.startswith("mail.change.") else key
-            report = send_mail(store, app.settings, stored, kind, at, sync=False, to=to)
+            report = send_mail(store, app.settings, stored, key, at, sync=False, to=to)
             click.echo(f"{event}: {key}: {len(report.sent)} sent again")
             failures = failures or report.has_failures
         if failures:

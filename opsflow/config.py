@@ -154,7 +154,8 @@ class Settings:
         for secret in (self.zoom_client_secret, self.survey_webhook_secret):
             if secret:
                 values.append(secret.reveal())
-        for url in (self.smtp_url, self.database_url):
+        webhook = Secret(self.survey_webhook_url) if self.survey_webhook_url else None
+        for url in (self.smtp_url, self.database_url, webhook):
             if url:
                 password = url_password(url.reveal())
                 if password:

@@ -48,15 +48,15 @@ def event_context(event: Event, meeting: dict | None, *, previous: tuple[datetim
 
 def recipient_context(row: dict, meeting: dict | None) -> dict[str, Any]:
     """A registrant (or staff member) as templates see them; `join_url` is their own link, else the meeting's."""
-    own = row.get("join_url")
-    meeting_link = meeting["join_url"] if meeting is not None and meeting.get("state") == "created" else None
+    from .registrants.roster import join_link
+
     return {
         "name": row.get("name") or "",
         "email": row["email"],
         "organization": row.get("organization") or "",
         "department": row.get("department") or "",
         "fields": json.loads(row.get("fields_json") or "{}"),
-        "join_url": own or meeting_link,
+        "join_url": join_link(row, meeting),
     }
 
 

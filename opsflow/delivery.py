@@ -1,8 +1,9 @@
 """The delivery ledger and the send loop: one row per (event, recipient, message), never sent twice.
 
-A row goes pending -> sending -> sent | failed | deferred. `sending` is committed after RCPT and before
-DATA; a row still `sending` after a crash or a broken connection is *ambiguous*: reported, never resent
-on its own (`opsflow deliveries resolve` decides). Everything else resumes where it stopped.
+A row goes pending -> sending -> sent | failed | deferred (or cancelled, when the person was cancelled
+before their turn). `sending` is committed before DATA (while MAIL FROM makes its round trip); a row
+still `sending` after a crash or a broken connection is *ambiguous*: reported, never resent on its own
+(`opsflow deliveries resolve` decides). Everything else resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def send_batch(store: Store, transport, *, event_id: str, message_key: str, reci
                build: Callable[[str], Outgoing], sender: str, now: Callable[[], datetime],
                resend: bool = False, dry_run: bool = False, pace: Pace | None = None,
                progress: Callable[[int, int], None] | None = None,
-               should_stop: Callable[[], bool] | None = None) -> BatchReport:
+               should_stop: Callable[[], bool] | None = None, cancel_others: bool = True) -> BatchReport:
     """Send `message_key` to each recipient who has not had it. `build(email)` makes one message.
 
     A template error in `build` stops the batch before the first message (the first recipient's
@@ -111,7 +112,7 @@ def send_batch(store: Store, transport, *, event_id: str, message_key: str, reci
                 if not rows:
                     break
                 after_id = rows[-1]["id"]
-                chunk = [row for row in rows if _keep(writer, row, wanted, now)]  # cancelled: never sent
+                chunk = [row for row in rows if _keep(writer, row, wanted, now, cancel_others)]
                 prefetch = getattr(build, "prefetch", None)
                 if prefetch is not None:
                     prefetch([row["recipient"] for row in chunk])
@@ -167,11 +168,14 @@ class _Ledger:
             self.unrecorded = None
 
 
-def _keep(writer, row, wanted: set[str], now) -> bool:
+def _keep(writer, row, wanted: set[str], now, cancel_others: bool) -> bool:
+    """Whether to send this row now. A recipient no longer wanted (cancelled since the claim) is marked
+    `cancelled`, never sent; when sending to one person only, the others are just left for later."""
     if row["recipient"] in wanted:
         return True
-    with writer.transaction() as conn:
-        db.finish_delivery(conn, row["id"], {"state": "cancelled"}, now())
+    if cancel_others:
+        with writer.transaction() as conn:
+            db.finish_delivery(conn, row["id"], {"state": "cancelled"}, now())
     return False
 
 
@@ -184,19 +188,21 @@ def _send_one(writer, transport, row, built: Future, sender: str, now, pace: Pac
         return
     data = message.as_bytes()
     for attempt in range(RECONNECTS + 1):
+        taken = False
         try:
             transport.begin(sender)
             # the claim is committed while MAIL FROM makes its round trip: one wait instead of two
             with writer.transaction() as conn:
-                if not db.take_delivery(conn, row["id"], now()):
-                    transport.close()  # another runner has it; drop our half-open transaction
-                    transport.open()
-                    return
+                taken = db.take_delivery(conn, row["id"], now())
+            if not taken:
+                transport.close()  # another runner has it; drop our half-open transaction
+                transport.open()
+                return
             reply = transport.prepare(sender, email)
         except Disconnected as exc:
-            with writer.transaction() as conn:  # DATA never started: back in line, not ambiguous
-                db.set_deliveries(conn, row["event_id"], {"state": "pending"}, now(), states=("sending",),
-                                  message_key=row["message_key"], recipients=[email])
+            if taken:  # ours, and DATA never started: back in line, not ambiguous
+                with writer.transaction() as conn:
+                    db.finish_delivery(conn, row["id"], {"state": "pending"}, now())
             if attempt == RECONNECTS:
                 raise MailError(f"the mail server keeps closing the connection ({exc}); {len(report.sent)} sent, "
                                 "the rest stay pending for the next run") from None

@@ -6,6 +6,7 @@ are synced again (the CSV, and Zoom registration), so late registrations are inc
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,6 +45,8 @@ AFTER_EVENT = {
     "followup": Target("survey.followup", "followup"),
     "survey_reminder": Target("survey.remind", "survey_reminder"),
     "survey.remind": Target("survey.remind", "survey_reminder"),
+    "survey.send": Target("survey.send", "survey"),
+    "survey.followup": Target("survey.followup", "followup"),
     "summary": Target("summary.staff", "summary"),
     "summary.staff": Target("summary.staff", "summary"),
     "summary.staff.survey": Target("summary.staff.survey", "summary"),
@@ -56,6 +59,10 @@ def resolve_target(store: Store, event: Event, name: str) -> Target:
     `summary`, or a step key such as `mail.reminder.1d`."""
     if name in AFTER_EVENT:
         return AFTER_EVENT[name]
+    if re.fullmatch(r"mail\.change\.\d+", name):  # a change notice of an earlier move, by its ledger key
+        return Target(name, "change")
+    if name == "mail.cancellation":
+        return Target(name, "cancellation")
     with store.read() as conn:
         steps = [s for s in db.list_steps(conn, [event.id]) if s["kind"].startswith("mail.")]
         row = db.get_event(conn, event.id)
@@ -189,19 +196,23 @@ def send_mail(store: Store, settings: Settings, event: Event, name: str, now: da
               sync: bool = True, clock: Callable[[], float] = time.monotonic,
               sleep: Callable[[float], None] = time.sleep,
               progress: Callable[[int, int], None] | None = None, alert: dict | None = None,
-              should_stop: Callable[[], bool] | None = None) -> BatchReport:
+              should_stop: Callable[[], bool] | None = None, record_step: bool = True) -> BatchReport:
     """Send one of the event's mails to everyone who should have it and has not had it.
 
     `name` `alert:STEP` sends the failure alert for STEP to the staff list (with `alert` as its
-    variables); `should_stop()` is asked between messages (a scheduler shutting down)."""
-    if sync and not dry_run and event.spec.registrants is not None and name not in AFTER_EVENT:
-        from .registrants import sync_registrants
-
-        sync_registrants(store, make_zoom or _no_zoom, event, now)
+    variables); `should_stop()` is asked between messages (a scheduler shutting down). With `to`, only
+    that person is sent to, and the step's state is left alone."""
     if name.startswith("alert:"):
         target = Target(f"alert.{name.removeprefix('alert:')}", "alert")
     else:
         target = resolve_target(store, event, name)
+    # registrants are synced before a registrant mail, so late registrations are included; not for a
+    # cancelled seminar (its Zoom meeting is gone) nor after the event (the report decides who gets what)
+    if (sync and not dry_run and event.spec.registrants is not None and target.kind in REGISTRANT_KINDS
+            and target.kind != "cancellation" and not event.spec.event.cancelled):
+        from .registrants import sync_registrants
+
+        sync_registrants(store, make_zoom or _no_zoom, event, now)
     recipients = recipients_for(store, event, target)
     if to is not None:
         address = to.strip().lower()
@@ -218,28 +229,32 @@ def send_mail(store: Store, settings: Settings, event: Event, name: str, now: da
     report = send_batch(store, transport, event_id=event.id, message_key=target.message_key,
                         recipients=recipients, build=factory, sender=factory.sender.addr_spec,
                         now=lambda: now, resend=resend, dry_run=dry_run,
-                        pace=Pace(settings.mail_rate, clock, sleep), progress=progress, should_stop=should_stop)
-    if not dry_run and target.message_key in _step_keys(store, event):
-        _record_step(store, event, target.message_key, report, now)
+                        pace=Pace(settings.mail_rate, clock, sleep), progress=progress, should_stop=should_stop,
+                        cancel_others=to is None)
+    if record_step and to is None and not dry_run and target.message_key in _step_keys(store, event):
+        record_mail_step(store, event, target.message_key, [report], now)
     return report
 
 
-def _record_step(store: Store, event: Event, key: str, report: BatchReport, now: datetime) -> None:
-    """A mail step is done when everyone got it; failed when someone failed or is ambiguous; and
-    planned again when messages were deferred or the batch was stopped (the runner retries)."""
-    problems = [f"{len(report.failed)} failed" if report.failed else "",
-                f"{len(report.ambiguous)} ambiguous" if report.ambiguous else "",
-                f"{len(report.deferred)} deferred" if report.deferred else "",
-                "stopped before the end" if report.stopped else ""]
+def record_mail_step(store: Store, event: Event, step_key: str, reports: list[BatchReport], now: datetime) -> None:
+    """A mail step is failed when someone failed or is ambiguous; planned again while the ledger still
+    holds messages to send (deferred by the server, or left by a stop), retried when the first is due;
+    and done when everyone got it."""
+    failed = sum(len(r.failed) for r in reports)
+    ambiguous = sum(len(r.ambiguous) for r in reports)
+    with store.read() as conn:
+        waiting = [d for r in reports for d in db.list_deliveries(conn, event.id, message_key=r.message_key)
+                   if d["state"] in ("pending", "deferred")]
+    problems = [f"{failed} failed" if failed else "", f"{ambiguous} ambiguous" if ambiguous else "",
+                f"{len(waiting)} waiting to be sent again" if waiting else ""]
     error = ", ".join(p for p in problems if p) or None
-    if report.failed or report.ambiguous:
-        state = "failed"
-    elif report.deferred or report.stopped:
-        state = "planned"
-    else:
-        state = "done"
+    state = "failed" if failed or ambiguous else "planned" if waiting else "done"
     with store.begin() as conn:
-        db.finish_step(conn, event.id, key, state, now, error)
+        db.finish_step(conn, event.id, step_key, state, now, error)
+        if state == "planned":
+            retry = min((d["next_attempt_at"] or now for d in waiting), default=now)
+            step = db.get_step(conn, event.id, step_key)
+            db.update_step(conn, step["id"], {"retry_at": max(retry, now)}, now)
 
 
 def _step_keys(store: Store, event: Event) -> set[str]:

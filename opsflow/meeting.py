@@ -161,6 +161,7 @@ def delete_meeting(store: Store, zoom: Zoom, event_id: str, now: datetime) -> Me
         log.info("meeting %s was already gone from Zoom", row["meeting_id"])
     with store.begin() as conn:
         db.update_zoom_meeting(conn, event_id, {"state": "deleted"}, now)
+        db.forget_zoom_registrations(conn, event_id, now)  # their links died with the meeting
         row = dict(db.get_zoom_meeting(conn, event_id))
     return MeetingOutcome("deleted", event_id, row, f"meeting {row['meeting_id']} deleted on Zoom")
 

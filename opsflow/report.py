@@ -100,8 +100,9 @@ def report_summary(store: Store, event_id: str) -> dict[str, Any]:
     """The figures of the report: registrations, attendees, rate, minutes, by organization."""
     people = attendance_of(store, event_id)
     with store.read() as conn:
-        active = {r["id"] for r in db.list_registrants(conn, event_id, status="active")}
+        active_people = db.list_registrants(conn, event_id, status="active")
         has_rows = bool(db.list_report_rows(conn, event_id))
+    active = {r["id"] for r in active_people}
     # someone who attended and cancelled afterwards still counts as registered
     registrations = len(active | {p["registrant_id"] for p in people if p["registrant_id"] and p["is_attended"]})
     if not has_rows and not people:
@@ -110,10 +111,8 @@ def report_summary(store: Store, event_id: str) -> dict[str, Any]:
                              p["last_leave_at"], p["segments"], p["is_attended"], p["matched_by"]) for p in people]
     numbers = summary_numbers(refs, registrations)
     by_org: dict[str, dict[str, int]] = {}
-    with store.read() as conn:
-        for r in db.list_registrants(conn, event_id, status="active"):
-            entry = by_org.setdefault(r["organization"] or "-", {"registered": 0, "attended": 0})
-            entry["registered"] += 1
+    for r in active_people:
+        by_org.setdefault(r["organization"] or "-", {"registered": 0, "attended": 0})["registered"] += 1
     for p in people:
         if p["registrant_id"] and p["is_attended"]:
             by_org.setdefault(p["organization"] or "-", {"registered": 0, "attended": 0})["attended"] += 1

@@ -9,8 +9,6 @@ the lease runs out. Time is passed in (`ctx.now`).
 from __future__ import annotations
 
 import logging
-import os
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -20,6 +18,7 @@ from . import store as db
 from .config import Settings
 from .errors import MailError, OpsflowError, ZoomError
 from .jobspec import Event, event_from_json
+from .meeting import runner_id
 from .store import Store
 
 log = logging.getLogger("opsflow.runner")
@@ -46,7 +45,7 @@ class RunContext:
     settings: Settings
     now: datetime
     make_zoom: Callable[[], Any]
-    owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    owner: str = field(default_factory=lambda: runner_id())
     dry_run: bool = False
     should_stop: Callable[[], bool] = lambda: False
 
@@ -115,8 +114,14 @@ def _run_one(ctx: RunContext, step, event_row) -> StepResult:
         final = "done"
     else:
         final = state["state"]
-    if final == "planned":  # deferred messages or a stop: try again later
-        _retry(ctx, event, step, state["last_error"] or "not finished")
+    if final == "planned":  # deferred messages or a stop: try again later, until the step's deadline
+        if ctx.now >= _deadline(step, event) and not ctx.should_stop():
+            error = f"{state['last_error'] or 'not finished'} by its deadline"
+            with ctx.store.begin() as conn:
+                db.finish_step(conn, event.id, key, "failed", ctx.now, error)
+            _alert(ctx, event, key, "failed", error)
+            return StepResult(event.id, key, "failed", error)
+        _retry(ctx, event, step, state["last_error"] or "not finished", not_before=state["retry_at"])
         return StepResult(event.id, key, "retry", state["last_error"] or "")
     if final == "failed":
         _alert(ctx, event, key, "failed", state["last_error"] or "")
@@ -141,10 +146,7 @@ def _is_too_late(step, event: Event, now: datetime) -> bool:
 
 def _failed(ctx: RunContext, event: Event, step, exc: OpsflowError) -> StepResult:
     transient = isinstance(exc, (MailError, Busy)) or (isinstance(exc, ZoomError) and exc.is_transient)
-    deadline = step["due_at"] + DEADLINES.get(step["kind"], DEFAULT_DEADLINE)
-    if step["kind"] in REMINDER_KINDS:
-        deadline = min(deadline, event.start_at)
-    if transient and ctx.now < deadline:
+    if transient and ctx.now < _deadline(step, event):
         _retry(ctx, event, step, str(exc))
         return StepResult(event.id, step["key"], "retry", str(exc))
     with ctx.store.begin() as conn:
@@ -154,14 +156,21 @@ def _failed(ctx: RunContext, event: Event, step, exc: OpsflowError) -> StepResul
     return StepResult(event.id, step["key"], "failed", str(exc))
 
 
-def _retry(ctx: RunContext, event: Event, step, error: str) -> None:
+def _deadline(step, event: Event) -> datetime:
+    """Until when a step may be retried: a time per kind, and never past the start for a reminder."""
+    deadline = step["due_at"] + DEADLINES.get(step["kind"], DEFAULT_DEADLINE)
+    return min(deadline, event.start_at) if step["kind"] in REMINDER_KINDS else deadline
+
+
+def _retry(ctx: RunContext, event: Event, step, error: str, not_before: datetime | None = None) -> None:
     attempts = max(step["attempts"], 0) + 1
     # stopped by a shutdown: free at once for the next runner; a failure: back off
     wait = timedelta(0) if ctx.should_stop() else min(RETRY_FIRST * 2 ** (attempts - 1), RETRY_MAX)
+    retry_at = max(ctx.now + wait, not_before or ctx.now)  # e.g. when the first deferred message is due
     with ctx.store.begin() as conn:
-        db.update_step(conn, step["id"], {"state": "planned", "retry_at": ctx.now + wait, "last_error": error,
+        db.update_step(conn, step["id"], {"state": "planned", "retry_at": retry_at, "last_error": error,
                                           "lease_owner": None, "lease_until": None}, ctx.now)
-    log.info("%s: %s will be tried again at %s (%s)", event.id, step["key"], ctx.now + wait, error)
+    log.info("%s: %s will be tried again at %s (%s)", event.id, step["key"], retry_at, error)
 
 
 def _alert(ctx: RunContext, event: Event, key: str, state: str, error: str) -> None:
@@ -238,7 +247,7 @@ def _report_fetch(ctx: RunContext, event: Event, step) -> str:
 def _survey_send(ctx: RunContext, event: Event, step) -> str:
     from .survey import send_survey
 
-    reports = send_survey(ctx.store, ctx.settings, event, ctx.now)
+    reports = send_survey(ctx.store, ctx.settings, event, ctx.now, should_stop=ctx.should_stop)
     return ", ".join(f"{r.message_key}: {len(r.sent)} sent" for r in reports)
 
 

@@ -25,8 +25,9 @@ def staff_summary(store: Store, event: Event, stage: str = "report") -> tuple[di
     people = numbers.pop("people")
     with store.read() as conn:
         counts = db.delivery_counts(conn, event.id)
-        rows = [json.loads(r["row_json"]) for r in db.list_report_rows(conn, event.id)]
-        source = {r["source"] for r in db.list_report_rows(conn, event.id)}
+        stored = db.list_report_rows(conn, event.id)
+    rows = [json.loads(r["row_json"]) for r in stored]
+    source = {r["source"] for r in stored}
     survey = survey_numbers(store, event, {p["registrant_id"] for p in people if p["registrant_id"] and p["is_attended"]})
     attachments: list[Attachment] = []
     chart_cid = None

@@ -15,7 +15,7 @@ from .context import recipient_context, survey_url
 from .delivery import BatchReport
 from .errors import InputError, NotFoundError
 from .jobspec import Event
-from .mailing import AFTER_EVENT, recipients_for, send_mail
+from .mailing import AFTER_EVENT, recipients_for, record_mail_step, send_mail
 from .registrants.csvfile import normalise_email, read_table
 from .report import percent
 from .store import Store
@@ -25,7 +25,8 @@ WEBHOOK_KEY = "survey.webhook"
 
 
 def send_survey(store: Store, settings: Settings, event: Event, now: datetime, *, dry_run: bool = False,
-                transport_factory=None, to: str | None = None, resend: bool = False) -> list[BatchReport]:
+                transport_factory=None, to: str | None = None, resend: bool = False,
+                should_stop=None) -> list[BatchReport]:
     """The `survey.send` step: the survey to attendees, the follow-up to the others (when asked)."""
     if event.spec.survey is None:
         raise NotFoundError(f"{event.id} has no [survey] in its job file")
@@ -39,13 +40,10 @@ def send_survey(store: Store, settings: Settings, event: Event, now: datetime, *
             continue
         transport = transport_factory() if transport_factory else None
         reports.append(send_mail(store, settings, event, name, now, to=to, dry_run=dry_run, resend=resend,
-                                 transport=transport, sync=False))
-    if not dry_run:
+                                 transport=transport, sync=False, should_stop=should_stop, record_step=False))
+    if not dry_run and to is None:
         post_webhook(store, settings, event, now)
-        with store.begin() as conn:
-            failed = any(r.has_failures for r in reports)
-            db.finish_step(conn, event.id, "survey.send", "failed" if failed else "done", now,
-                           "some survey mails failed" if failed else None)
+        record_mail_step(store, event, "survey.send", reports, now)
     return reports
 
 
@@ -63,9 +61,9 @@ def post_webhook(store: Store, settings: Settings, event: Event, now: datetime) 
     if not url:
         return False
     secret = settings.require("survey_webhook_secret")
-    with store.begin() as conn:
-        db.claim_deliveries(conn, event.id, WEBHOOK_KEY, [url], now)
-        row = next(r for r in db.list_deliveries(conn, event.id, message_key=WEBHOOK_KEY) if r["recipient"] == url)
+    with store.begin() as conn:  # the ledger row names "webhook", never the URL (it may hold a token)
+        db.claim_deliveries(conn, event.id, WEBHOOK_KEY, ["webhook"], now)
+        row = db.list_deliveries(conn, event.id, message_key=WEBHOOK_KEY)[0]
         if row["state"] == "sent":
             return False
     with store.read() as conn:

@@ -13,7 +13,7 @@ from typing import Any
 
 import requests
 
-from .config import Secret
+from .config import Secret, mask_url
 from .errors import OpsflowError
 
 
@@ -31,12 +31,13 @@ def post_recipients(url: str, secret: Secret, payload: dict[str, Any], timestamp
     body = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
     headers = {"Content-Type": "application/json; charset=utf-8", "X-Opsflow-Timestamp": timestamp,
                "X-Opsflow-Signature": signature(secret.reveal(), timestamp, body)}
+    shown = mask_url(url)
     try:
         response = requests.post(url, data=body, headers=headers, timeout=timeout)
     except requests.RequestException as exc:
-        raise OpsflowError(f"the survey webhook {url} could not be reached ({type(exc).__name__}); "
+        raise OpsflowError(f"the survey webhook {shown} could not be reached ({type(exc).__name__}); "
                            "it is tried again at the next run") from None
     if response.status_code >= 300:
-        raise OpsflowError(f"the survey webhook {url} answered HTTP {response.status_code}; it is tried again at "
-                           "the next run")
+        raise OpsflowError(f"the survey webhook {shown} answered HTTP {response.status_code}; it is tried again "
+                           "at the next run")
     return response.status_code

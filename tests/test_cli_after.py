@@ -134,3 +134,17 @@ def test_survey_import_without_matching_columns(run, held, tmp_path):  # noqa: F
     assert result.exit_code == 2
     assert result.stderr == (f"Error: {answers}: no token or email column to match answers to people; the columns "
                              "are: 満足度, ご感想; put {token} or {email} in the survey URL so the form records it\n")
+
+
+def test_a_webhook_url_with_a_token_is_never_shown(run, held, clock, smtp_sink):  # noqa: F811
+    env = {**held, "OPSFLOW_SURVEY_WEBHOOK_URL": "http://hook:tok-secret-55@127.0.0.1:9/hook",
+           "OPSFLOW_SURVEY_WEBHOOK_SECRET": "hook-secret-9"}
+    clock.advance(minutes=31)
+    run("report", "fetch", "example-seminar", env=env)
+    sent = run("send", "example-seminar", "survey", env=env)
+    assert sent.exit_code == 1
+    assert sent.stderr == ("Error: the survey webhook http://hook:***@127.0.0.1:9/hook could not be reached "
+                           "(ConnectionError); it is tried again at the next run\n")
+    listed = run("deliveries", "example-seminar", "--json", env=env).stdout
+    assert "tok-secret-55" not in sent.output + listed
+    assert len(smtp_sink.received) == 40  # the mails went out; only the webhook waits

@@ -213,3 +213,67 @@ def test_a_cancelled_seminar_sends_its_cancellation_once(world, zoom, example_jo
     cancellations = [m for m in smtp_sink.to("t-yamada@city.kaga.lg.jp") if m["Subject"].startswith("【開催中止】")]
     assert len(cancellations) == 1
     assert _run(store, settings, zoom, at("2027-01-20T18:00")) == []  # the reminders were cancelled
+
+
+def test_a_deferred_recipient_keeps_the_step_open_until_sent(world, zoom, smtp_sink):
+    store, settings, event = world
+    _run(store, settings, zoom, NOW)
+    smtp_sink.faults.defer["t-yamada@city.kaga.lg.jp"] = "451 4.7.1 Greylisted, try again later"
+    first = {r.key: r.state for r in _run(store, settings, zoom, at("2027-01-07T10:00"))}
+    assert first == {"mail.invitation": "retry"}
+    with store.read() as conn:
+        step = db.get_step(conn, "example-seminar", "mail.invitation")
+    assert step["state"] == "planned" and step["retry_at"] == at("2027-01-07T10:05")  # when the 451 may be retried
+    assert _run(store, settings, zoom, at("2027-01-07T10:02")) == []
+    later = {r.key: r.state for r in _run(store, settings, zoom, at("2027-01-07T10:05"))}
+    assert later == {"mail.invitation": "done"}
+    assert len(smtp_sink.to("t-yamada@city.kaga.lg.jp")) == 1 and len(smtp_sink.received) == 40
+
+
+def test_sending_to_one_person_leaves_the_step_and_the_others_alone(world, zoom, smtp_sink):
+    store, settings, event = world
+    _run(store, settings, zoom, NOW)
+    from opsflow.mailing import send_mail
+
+    send_mail(store, settings, event, "invitation", at("2027-01-05T10:00"), to="t-yamada@city.kaga.lg.jp",
+              make_zoom=lambda: zoom)
+    assert _states(store)["mail.invitation"] == "planned"
+    results = {r.key: r.state for r in _run(store, settings, zoom, at("2027-01-07T10:00"))}
+    assert results == {"mail.invitation": "done"}
+    assert len(smtp_sink.received) == 40  # the one who had it early is not sent it again
+
+
+def test_moving_a_step_forgets_its_retry_time(world, zoom, example_jobs):
+    store, settings, event = world
+    with store.begin() as conn:
+        step = db.get_step(conn, "example-seminar", "mail.reminder.1d")
+        db.update_step(conn, step["id"], {"retry_at": at("2027-01-20T18:30")}, NOW)
+    example_jobs.write_text(example_jobs.read_text(encoding="utf-8").replace(
+        "2027-01-21T18:00:00+09:00", "2027-01-28T18:00:00+09:00"), encoding="utf-8")
+    apply_events(store, [load_job(example_jobs)], NOW)
+    with store.read() as conn:
+        step = db.get_step(conn, "example-seminar", "mail.reminder.1d")
+    assert (step["due_at"], step["retry_at"]) == (at("2027-01-27T18:00"), None)
+
+
+def test_cancelled_with_zoom_registration_still_notifies_and_can_come_back(world, zoom, fake_zoom, example_jobs,
+                                                                         smtp_sink):
+    from opsflow.meeting import sync_after_apply
+
+    store, settings, event = world
+    _run(store, settings, zoom, NOW)
+    _run(store, settings, zoom, at("2027-01-07T10:00"))
+    original = example_jobs.read_text(encoding="utf-8")
+    example_jobs.write_text(original.replace('language = "ja"', 'language = "ja"\ncancelled = true'), encoding="utf-8")
+    cancelled = load_job(example_jobs)
+    apply_events(store, [cancelled], at("2027-01-10T09:00"))
+    assert [o.action for o in sync_after_apply(store, lambda: zoom, [cancelled], at("2027-01-10T09:00"))] == ["deleted"]
+    assert {r.key: r.state for r in _run(store, settings, zoom, at("2027-01-10T09:00"))} == {"mail.cancellation": "done"}
+
+    example_jobs.write_text(original, encoding="utf-8")  # the seminar is back
+    apply_events(store, [load_job(example_jobs)], at("2027-01-11T09:00"))
+    results = {r.key: r.state for r in _run(store, settings, zoom, at("2027-01-11T09:00"))}
+    assert results == {"zoom.create": "done", "registrants.sync": "done"}
+    live = [m for m in fake_zoom.meetings.values() if m.get("status") != "deleted"]
+    people = {r["email"]: r for r in fake_zoom.registrants(live[-1]["id"])}
+    assert len(people) == 40  # registered again with the new meeting, for new personal links

@@ -143,13 +143,13 @@ def list_people(store: Store, event_id: str) -> list[dict[str, Any]]:
         _require_event(conn, event_id)
         meeting = db.get_zoom_meeting(conn, event_id)
         rows = db.list_registrants(conn, event_id)
-    return [{**dict(row), "fields": json.loads(row["fields_json"]), "join_link": join_link(row, meeting)}
+    return [{**dict(row), "fields": json.loads(row["fields_json"]), "join_link": join_link(dict(row), meeting)}
             for row in rows]
 
 
 def join_link(registrant, meeting) -> str | None:
     """The person's own Zoom link when they are registered with Zoom, else the meeting's."""
-    if registrant["join_url"]:
+    if registrant.get("join_url"):
         return registrant["join_url"]
     return meeting["join_url"] if meeting is not None and meeting["state"] == "created" else None
 

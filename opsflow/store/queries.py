@@ -15,7 +15,8 @@ __all__ = ["get_event", "list_events", "insert_event", "update_event", "list_ste
            "claim_deliveries", "deliveries_to_send", "take_delivery", "mark_sent", "finish_delivery", "list_deliveries",
            "delivery_counts", "set_deliveries", "registrants_by_email", "delivery_counts_by_event",
            "replace_report_rows", "list_report_rows", "replace_attendance", "list_attendance",
-           "replace_survey_responses", "list_survey_responses", "due_steps", "next_due_at", "claim_step", "get_step"]
+           "replace_survey_responses", "list_survey_responses", "due_steps", "next_due_at", "claim_step", "get_step",
+           "forget_zoom_registrations"]
 
 def get_event(conn: Connection, event_id: str) -> sa.RowMapping | None:
     return conn.execute(sa.select(events).where(events.c.id == event_id)).mappings().first()
@@ -323,3 +324,9 @@ def claim_step(conn: Connection, step_id: int, owner: str, now: datetime, until:
 def get_step(conn: Connection, event_id: str, key: str) -> sa.RowMapping | None:
     query = sa.select(steps).where(steps.c.event_id == event_id, steps.c.key == key)
     return conn.execute(query).mappings().first()
+
+
+def forget_zoom_registrations(conn: Connection, event_id: str, now: datetime) -> None:
+    """The meeting is gone: its registrant ids and personal links mean nothing any more."""
+    conn.execute(registrants.update().where(registrants.c.event_id == event_id)
+                 .values(zoom_registrant_id=None, join_url=None, zoom_status=None, updated_at=now))

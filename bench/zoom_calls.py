@@ -21,6 +21,7 @@ from pathlib import Path
 
 from opsflow.apply import apply_events
 from opsflow.config import Secret
+from opsflow.demo import DemoClock  # a clock that moves when told to, never waits
 from opsflow.jobspec import Event, load_job
 from opsflow.meeting import create_meeting
 from opsflow.registrants import event_csv_path, import_people, read_registrants
@@ -40,22 +41,6 @@ REPORT_DELAY = timedelta(minutes=30)  # the fake's (and Zoom's) wait before a re
 GOAL_RATIO = 1.0
 
 ORGANIZATIONS = ("石川県加賀市", "福岡県糸島市", "北海道札幌市", "大阪府豊中市", "宮城県仙台市")
-
-
-class VirtualClock:
-    """Time for the benchmark: `sleep` advances it at once, so the client's pacing never waits."""
-
-    def __init__(self, start: datetime) -> None:
-        self.wall = start
-
-    def now(self) -> datetime:
-        return self.wall
-
-    def monotonic(self) -> float:
-        return (self.wall - datetime(2000, 1, 1, tzinfo=timezone.utc)).total_seconds()
-
-    def sleep(self, seconds: float) -> None:
-        self.wall += timedelta(seconds=seconds)
 
 
 # --- setup (never counted) ------------------------------------------------------------------------
@@ -89,7 +74,7 @@ def prepare_seminar(folder: Path, count: int) -> tuple[Store, Event]:
     return store, event
 
 
-def zoom_client(fake: FakeZoom, clock: VirtualClock) -> Zoom:
+def zoom_client(fake: FakeZoom, clock: DemoClock) -> Zoom:
     """An opsflow Zoom client pointed at the fake, on the virtual clock (as the tests make it)."""
     credentials = Credentials(fake.account_id, fake.client_id, Secret(fake.client_secret))
     return Zoom(credentials, api_url=fake.api_url, oauth_url=fake.oauth_url, timeout=(5.0, 30.0),
@@ -137,7 +122,7 @@ def line(row: dict, calls: list[Recorded]) -> str:
 # --- the measurement ------------------------------------------------------------------------------
 
 def measure(registrants: int, participants: int) -> list[dict]:
-    clock = VirtualClock(SYNC_AT)
+    clock = DemoClock(SYNC_AT)
     with tempfile.TemporaryDirectory(prefix="opsflow-bench-") as tmp, \
             FakeZoom(clock=clock.now, report_delay=REPORT_DELAY) as fake:
         store, event = prepare_seminar(Path(tmp), registrants)

@@ -72,6 +72,7 @@ SETTINGS_HELP: dict[str, str] = {
     "OPSFLOW_SMTP_URL": "where mail goes, e.g. smtp+starttls://user:password@smtp.example.jp:587, smtps://user:password@host:465, smtp://localhost:1025 or file:./outbox",
     "OPSFLOW_MAIL_FROM": "the sender address, e.g. \"Seminar office <seminar@example.jp>\"",
     "OPSFLOW_MAIL_REPLY_TO": "the address replies go to, e.g. seminar-office@example.jp",
+    "OPSFLOW_SMTP_TIMEOUT": "seconds to wait for each answer of the mail server before the batch stops (default 30)",
     "OPSFLOW_MAIL_RATE": "the most messages a minute the mail server accepts, e.g. 30 for Exchange Online (default: no limit)",
     "OPSFLOW_LIST_UNSUBSCRIBE": "a mailto: or https: link for List-Unsubscribe (optional)",
     "OPSFLOW_ORGANIZER": "the organizer's name as mail signs it, e.g. パブリテックセミナー事務局",
@@ -91,6 +92,7 @@ _ATTRS = {
     "zoom_oauth_url": "OPSFLOW_ZOOM_OAUTH_URL",
     "zoom_plan": "OPSFLOW_ZOOM_PLAN",
     "smtp_url": "OPSFLOW_SMTP_URL",
+    "smtp_timeout": "OPSFLOW_SMTP_TIMEOUT",
     "mail_from": "OPSFLOW_MAIL_FROM",
     "mail_reply_to": "OPSFLOW_MAIL_REPLY_TO",
     "mail_rate": "OPSFLOW_MAIL_RATE",
@@ -119,6 +121,7 @@ class Settings:
     zoom_oauth_url: str = "https://zoom.us/oauth/token"
     zoom_plan: str = "pro"
     smtp_url: Secret | None = None
+    smtp_timeout: float = 30.0
     mail_from: str | None = None
     mail_reply_to: str | None = None
     mail_rate: float | None = None
@@ -199,6 +202,14 @@ def _convert(attr: str, var: str, raw: str) -> object:
         if rate <= 0:
             raise ConfigError(f"{var}={raw!r} is not a positive number: put {SETTINGS_HELP[var]}")
         return rate
+    if attr == "smtp_timeout":
+        try:
+            seconds = float(raw)
+        except ValueError:
+            seconds = 0.0
+        if not 0 < seconds <= 600:
+            raise ConfigError(f"{var}={raw!r} is not a number of seconds between 0 and 600: put {SETTINGS_HELP[var]}")
+        return seconds
     if attr == "smtp_url":
         if urlsplit(raw).scheme not in _SMTP_SCHEMES:
             raise ConfigError(

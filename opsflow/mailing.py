@@ -225,7 +225,7 @@ def send_mail(store: Store, settings: Settings, event: Event, name: str, now: da
     if transport is None and not dry_run:
         from .mailer import transport_for
 
-        transport = transport_for(settings.require("smtp_url").reveal())
+        transport = transport_for(settings.require("smtp_url").reveal(), timeout=settings.smtp_timeout)
     report = send_batch(store, transport, event_id=event.id, message_key=target.message_key,
                         recipients=recipients, build=factory, sender=factory.sender.addr_spec,
                         now=lambda: now, resend=resend, dry_run=dry_run,

@@ -29,7 +29,7 @@ from opsflow.sandbox.zoom_state import (
     MEETING, WEBINAR, Kind, ZoomApiError, ZoomState, format_time, not_found,
 )
 
-__all__ = ["FakeZoom", "Recorded"]
+__all__ = ["FakeZoom", "Quirks", "Recorded"]
 
 JSON_TYPE = "application/json;charset=UTF-8"
 SCOPES = ("meeting:read:admin meeting:write:admin webinar:read:admin webinar:write:admin "
@@ -85,6 +85,18 @@ class _Fault:
         if self.method is not None and self.method.upper() != method:
             return False
         return path.startswith("/v2/") if self.path is None else path.startswith(self.path)
+
+
+@dataclass
+class Quirks:
+    """Odd but real answers, on until switched off (unlike faults, which are used up)."""
+
+    duplicate_rows: bool = False  # each page of a list repeats its first row (an email then in capitals)
+    repeat_page_token: bool = False  # each page of a list names itself as the next page, for ever
+    slow_create: float = 0.0  # seconds before answering a meeting or webinar creation (it is made at once)
+
+
+REPEATED_TOKEN = "opsflowFakeRepeatedPageToken0000"
 
 
 @dataclass(frozen=True)
@@ -199,6 +211,7 @@ class FakeZoom:
         self.tokens_issued = 0
         self._tokens: dict[str, datetime] = {}
         self._faults: list[_Fault] = []
+        self.quirks = Quirks()
         self._lock = threading.RLock()
         self._stopping = threading.Event()
         self._connections: set[socket.socket] = set()
@@ -387,7 +400,7 @@ class FakeZoom:
             fault = self._take_fault(method, path)
             if fault is None or fault.action == "delay":
                 reply = self._answer(method, path, query, headers, body)
-                reply.delay = fault.seconds if fault else 0.0
+                reply.delay = max(reply.delay, fault.seconds if fault else 0.0)
             else:
                 reply = self._fault_reply(fault, method, path)
             self.recorded.append(Recorded(method, path, query, dict(headers), body, reply.status,
@@ -407,17 +420,37 @@ class FakeZoom:
             params = {name: _decode_id(value, route.kind) if name == "id" else unquote(value)
                       for name, value in raw_params.items()}
             payload = None
+            repeated = self.quirks.repeat_page_token and query.get("next_page_token") == REPEATED_TOKEN
+            if repeated:
+                query = {k: v for k, v in query.items() if k != "next_page_token"}
             if method in ("POST", "PATCH", "PUT"):
                 try:
                     payload = json.loads(body) if body else None
                 except ValueError:
                     raise ZoomApiError(400, 300, "Request Body should be a valid JSON object.") from None
             result = route.call(self._world, route.kind, params, query, payload)
-            return self._json_reply(route.status, result if route.status != 204 else None)
+            if method == "GET" and isinstance(result, dict) and "next_page_token" in result:
+                self._odd_page(result)
+            reply = self._json_reply(route.status, result if route.status != 204 else None)
+            if method == "POST" and route.pattern[1] == "users":
+                reply.delay = self.quirks.slow_create
+            return reply
         except ZoomApiError as err:
             return self._json_reply(err.status, err.body())
         except Exception as err:  # a bug in the fake should show in the test, not hang it
             return self._json_reply(500, {"code": 500, "message": f"fake Zoom failed: {err!r}"})
+
+    def _odd_page(self, page: dict[str, Any]) -> None:
+        """Apply the list quirks to one page of a list."""
+        if self.quirks.repeat_page_token:
+            page["next_page_token"] = REPEATED_TOKEN
+        if self.quirks.duplicate_rows:
+            for value in page.values():
+                if isinstance(value, list) and value and isinstance(value[0], dict):
+                    twin = dict(value[0])
+                    if isinstance(twin.get("email"), str):
+                        twin["email"] = twin["email"].upper()
+                    value.append(twin)
 
     def _check_token(self, headers: dict[str, str]) -> None:
         value = next((v for k, v in headers.items() if k.lower() == "authorization"), "")

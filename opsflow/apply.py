@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from . import store as db
 from .jobspec import Event
@@ -22,7 +23,7 @@ PENDING = ("planned",)
 class Change:
     """One change `apply` makes (or would make with --dry-run)."""
 
-    action: str  # add-event, update-event, add-step, move-step, cancel-step, restore-step, keep-step
+    action: str  # add-event, update-event, add-step, move-step, cancel-step, restore-step, keep-step, sync-again
     step_key: str | None
     message: str
     values: dict = field(default_factory=dict, repr=False)
@@ -47,11 +48,14 @@ def apply_events(store: Store, events: list[Event], now: datetime, *, dry_run: b
     planned = plan_events(events)  # every plan is valid before anything is written
     for event, steps in planned:
         with store.begin() as conn:
+            if not dry_run:
+                db.lock_apply(conn)
             row = db.get_event(conn, event.id)
             existing = db.list_steps(conn, [event.id]) if row else []
             changes = diff_event(event, steps, row, existing, now)
             if not dry_run:
                 _write(conn, event, changes, now)
+                changes += _note_files(conn, event, now)
         results.append(ApplyResult(event.id, str(event.path), changes))
     return results
 
@@ -155,6 +159,37 @@ def _write(conn, event: Event, changes: list[Change], now: datetime) -> None:
             db.insert_step(conn, event.id, change.values, now)
         elif change.action in ("move-step", "cancel-step", "restore-step"):
             db.update_step(conn, change.step_id, change.values, now)
+
+
+def _note_files(conn, event: Event, now: datetime) -> list[Change]:
+    """Remember the job file and its registrants CSV as applied (so that `run-due` sees later edits);
+    a CSV that changed since then is synced again at the next run, while the seminar is ahead."""
+    job = file_stat(event.path)
+    if job is None:
+        return []
+    csv = event.path.parent / event.spec.registrants.csv if event.spec.registrants else None
+    csv_stat = file_stat(csv) if csv is not None else None
+    old = db.get_job_file(conn, str(event.path.resolve()))
+    changes = []
+    if (csv_stat is not None and old is not None and old["csv_path"] == str(csv.resolve())
+            and (old["csv_mtime_ns"], old["csv_size"]) != csv_stat and now < event.start_at
+            and not event.spec.event.cancelled
+            and db.replan_step(conn, event.id, "registrants.sync", now, "the registrants CSV changed")):
+        changes.append(Change("sync-again", "registrants.sync", "the registrants CSV changed: synced again now"))
+    db.record_job_file(conn, {
+        "path": str(event.path.resolve()), "event_id": event.id, "mtime_ns": job[0], "size": job[1],
+        "csv_path": str(csv.resolve()) if csv is not None else None,
+        "csv_mtime_ns": csv_stat[0] if csv_stat else None, "csv_size": csv_stat[1] if csv_stat else None}, now)
+    return changes
+
+
+def file_stat(path: Path) -> tuple[int, int] | None:
+    """(modification time in ns, size) of a file, None when it cannot be seen."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size
 
 
 def _event_values(event: Event) -> dict:

@@ -39,21 +39,29 @@ def send(app, event: str, kind: str, to: str | None, dry_run: bool, resend: bool
         opsflow send example-seminar mail.reminder.1d
         opsflow send example-seminar invitation --to t-yamada@city.kaga.lg.jp --resend
     """
+    from .delivery import BatchStopped
     from .mailing import send_mail
     from .survey import send_survey
 
     store = app.store()
     stored = app.stored_event(store, event)
-    if kind in ("survey", "survey.send"):  # two messages: the survey to attendees, the follow-up to the others
-        reports = send_survey(store, app.settings, stored, now(), dry_run=dry_run, to=to, resend=resend)
-    else:
-        with _progress(as_json or dry_run) as progress:
-            reports = [send_mail(store, app.settings, stored, kind, now(), to=to, resend=resend, dry_run=dry_run,
-                                 make_zoom=app.zoom, sync=not no_sync, progress=progress)]
+    try:
+        if kind in ("survey", "survey.send"):  # two messages: the survey to attendees, the follow-up to the others
+            reports = send_survey(store, app.settings, stored, now(), dry_run=dry_run, to=to, resend=resend)
+        else:
+            with _progress(as_json or dry_run) as progress:
+                reports = [send_mail(store, app.settings, stored, kind, now(), to=to, resend=resend,
+                                     dry_run=dry_run, make_zoom=app.zoom, sync=not no_sync, progress=progress)]
+    except BatchStopped as exc:  # what was done before the mail server broke off, then the error
+        if not as_json:
+            _print_report(event, exc.report, dry_run)
+        raise
     data = [{"event": r.event_id, "message": r.message_key, "dry_run": dry_run, "sent": r.sent,
              "would_send": r.would_send, "already_sent": r.already_sent,
              "deferred": [{"email": e, "error": m} for e, m in r.deferred],
-             "failed": [{"email": e, "error": m} for e, m in r.failed], "ambiguous": r.ambiguous} for r in reports]
+             "failed": [{"email": e, "error": m} for e, m in r.failed],
+             "failed_before": [{"email": e, "error": m} for e, m in r.failed_before], "ambiguous": r.ambiguous}
+            for r in reports]
     if as_json:
         click.echo(json.dumps(data[0] if len(data) == 1 else data, ensure_ascii=False, indent=2))
     for report in [] if as_json else reports:
@@ -75,6 +83,9 @@ def _print_report(event: str, report, dry_run: bool) -> None:
             click.echo(f"  deferred   {email}: {error} (retried later)")
         for email, error in report.failed:
             click.echo(f"  failed     {email}: {error}")
+        for email, error in report.failed_before:
+            click.echo(f"  failed     {email}: {error} (refused in an earlier run: correct the address with "
+                       "`opsflow registrants cancel` and `add`, or try again with `--to EMAIL --resend`)")
         for email in report.ambiguous:
             click.echo(f"  ambiguous  {email}: may or may not have been delivered; see "
                        f"`opsflow deliveries resolve {event} --to {email}`")

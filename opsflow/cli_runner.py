@@ -19,25 +19,56 @@ from .cli_common import now
 def run_due(app, now_text: str | None, dry_run: bool, as_json: bool) -> None:
     """Run every step that is due, then exit: for cron, every minute.
 
-    Quiet and quick when nothing is due. Exit code 0 when everything due ran (or was put off to
-    retry), 1 when a step failed or was missed (staff get an alert either way).
+    First, job files of the jobs folder that changed since they were applied (or whose registrants
+    CSV changed) are applied again, as `opsflow apply` would. Quiet and quick when nothing is due.
+    Exit code 0 when everything due ran, waits for a step still running, or was put off to retry;
+    1 when a step failed, was missed or is blocked by a failed step, a delivery is in doubt, or a job
+    file has an error (staff get one alert per problem); 2 when there is nothing to run from here.
 
     \b
     Example:
         * * * * *  cd /srv/seminars && /srv/seminars/.venv/bin/opsflow run-due
         opsflow run-due --dry-run --now 2027-01-20T18:00:00+09:00
     """
-    from .runner import RunContext
+    from .runner import RunContext, StepResult
     from .runner import run_due as run
+    from .watch import refresh_jobs
 
-    results = run(RunContext(app.store(), app.settings, now(now_text), app.zoom, dry_run=dry_run))
+    _require_something_to_run(app.settings)
+    at, store = now(now_text), app.store()
+    refresh = refresh_jobs(store, app.zoom, app.settings.jobs_dir, at, dry_run=dry_run)
+    results = [StepResult(r.event_id, "job-file", "would-apply" if dry_run else "applied",
+                          "; ".join(f"{c.step_key}: {c.message}" if c.step_key else c.message
+                                    for c in r.changes if c.action != "keep-step" and c.message))
+               for r in refresh.applied]
+    results += [StepResult(event_id, "job-file", "applied", note) for event_id, note in refresh.notes]
+    results += [StepResult(owner, "job-file", "error", message, needs_attention=True)
+                for owner, message in refresh.errors]
+    results += run(RunContext(store, app.settings, at, app.zoom, dry_run=dry_run, held=refresh.held))
     if as_json:
         click.echo(json.dumps([vars(r) for r in results], ensure_ascii=False, indent=2))
     else:
         for r in results:
             click.echo(f"{r.event_id}: {r.key} {r.state}" + (f" ({r.message})" if r.message else ""))
-    if any(r.state in ("failed", "missed") for r in results):
+    if any(r.needs_attention for r in results):
         sys.exit(1)
+
+
+def _require_something_to_run(settings) -> None:
+    """A crontab line that lost its `cd` runs in the wrong folder: say so instead of making an empty
+    database there and exiting 0 every minute for ever."""
+    from .errors import InputError
+
+    url = settings.database_url.reveal()
+    database = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else None
+    if database is None or database in ("", ":memory:") or Path(database).exists():
+        return
+    jobs = settings.jobs_dir
+    if jobs.is_dir() and any(jobs.glob("*.toml")):
+        return
+    raise InputError(f"nothing to run here ({Path.cwd()}): no database at {Path(database).resolve()} and no job "
+                     f"files in {jobs.resolve()}. Run opsflow from the seminars folder (in cron: `cd FOLDER && "
+                     "opsflow run-due`), or set OPSFLOW_DATABASE_URL and OPSFLOW_JOBS_DIR")
 
 
 @click.command()

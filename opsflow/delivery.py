@@ -35,12 +35,32 @@ class BatchReport:
     deferred: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     ambiguous: list[str] = field(default_factory=list)
+    failed_before: list[tuple[str, str]] = field(default_factory=list)  # refused in an earlier run, still standing
     would_send: list[str] = field(default_factory=list)
     stopped: bool = False  # asked to stop before the end (a shutdown): the rest are still pending
+    left: int = 0  # still pending or deferred when the batch ended
 
     @property
     def has_failures(self) -> bool:
-        return bool(self.failed or self.ambiguous)
+        return bool(self.failed or self.failed_before or self.ambiguous)
+
+    def counts(self) -> str:
+        """`12 sent, 1 ambiguous, 387 left for the next run`: what a stopped batch says."""
+        parts = [f"{len(self.sent)} sent", f"{len(self.ambiguous)} ambiguous"]
+        if self.failed:
+            parts.append(f"{len(self.failed)} failed")
+        parts.append(f"{self.left} left for the next run")
+        return ", ".join(parts)
+
+
+class BatchStopped(MailError):
+    """The mail server stopped the batch part way (gone, or silent past the timeout). `report` holds
+    what was done; the rest stay pending for the next run, the message in doubt is ambiguous."""
+
+    def __init__(self, reason: str, report: BatchReport) -> None:
+        self.reason = reason
+        self.report = report
+        super().__init__(f"{reason}; {report.counts()}")
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -92,13 +112,39 @@ def send_batch(store: Store, transport, *, event_id: str, message_key: str, reci
                               recipients=recipients)
         db.claim_deliveries(conn, event_id, message_key, recipients, now())
         counts = db.delivery_counts(conn, event_id, message_key)
+        # what earlier runs left for a person to decide, about the people asked for only
         report.ambiguous = [r["recipient"] for r in db.list_deliveries(conn, event_id, state="sending",
-                                                                       message_key=message_key)]
+                                                                       message_key=message_key)
+                            if r["recipient"] in wanted]
+        report.failed_before = [(r["recipient"], r["last_error"] or "") for r in
+                                db.list_deliveries(conn, event_id, state="failed", message_key=message_key)
+                                if r["recipient"] in wanted]
     report.already_sent = counts.get("sent", 0)
     total = sum(counts.get(s, 0) for s in ("pending", "deferred"))
     pace = pace or Pace(None, time.monotonic, time.sleep)
 
-    transport.open()
+    transport.open()  # a server that cannot be used at all says so plainly: nothing was started
+    try:
+        _send_all(store, transport, report, wanted, total, build=build, sender=sender, now=now, pace=pace,
+                  progress=progress, should_stop=should_stop, cancel_others=cancel_others)
+    except MailError as exc:  # stopped part way: say what was done and what is left
+        report.left = _left(store, event_id, message_key)
+        if isinstance(exc, BatchStopped):
+            raise
+        raise BatchStopped(str(exc), report) from None
+    report.left = _left(store, event_id, message_key) if report.stopped else 0
+    return report
+
+
+def _left(store: Store, event_id: str, message_key: str) -> int:
+    with store.read() as conn:
+        counts = db.delivery_counts(conn, event_id, message_key)
+    return counts.get("pending", 0) + counts.get("deferred", 0)
+
+
+def _send_all(store: Store, transport, report: BatchReport, wanted: set[str], total: int, *, build, sender: str,
+              now, pace: Pace, progress, should_stop, cancel_others: bool) -> None:
+    event_id, message_key = report.event_id, report.message_key
     # Messages are built in a second thread while this one waits on the mail server and the database;
     # the builder touches neither (the recipients of a chunk are loaded before it starts on them).
     builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="opsflow-build")
@@ -135,7 +181,6 @@ def send_batch(store: Store, transport, *, event_id: str, message_key: str, reci
     finally:
         builder.shutdown(cancel_futures=True)
         transport.close()
-    return report
 
 
 class _Ledger:
@@ -203,9 +248,10 @@ def _send_one(writer, transport, row, built: Future, sender: str, now, pace: Pac
             if taken:  # ours, and DATA never started: back in line, not ambiguous
                 with writer.transaction() as conn:
                     db.finish_delivery(conn, row["id"], {"state": "pending"}, now())
+            if exc.timed_out:  # a silent server: waiting on it for each of the rest would take hours
+                raise MailError(f"the mail server stopped answering ({exc})") from None
             if attempt == RECONNECTS:
-                raise MailError(f"the mail server keeps closing the connection ({exc}); {len(report.sent)} sent, "
-                                "the rest stay pending for the next run") from None
+                raise MailError(f"the mail server keeps closing the connection ({exc})") from None
             transport.open()
             continue
         if not reply.is_ok:
@@ -219,12 +265,14 @@ def _send_one(writer, transport, row, built: Future, sender: str, now, pace: Pac
             report.ambiguous.append(email)
             with writer.transaction() as conn:
                 db.finish_delivery(conn, row["id"], {"last_error": f"connection lost during DATA: {exc}"}, now())
+            if exc.timed_out:  # the server took DATA and went silent: stop after the first, not 400 times
+                raise MailError(f"the mail server stopped answering after taking a message ({exc})") from None
             transport.open()
             return
         except NotWritten as exc:
             with writer.transaction() as conn:
                 db.finish_delivery(conn, row["id"], {"state": "pending", "last_error": str(exc)}, now())
-            raise MailError(f"{exc}; {len(report.sent)} written, nothing else marked sent") from None
+            raise MailError(str(exc)) from None
         if reply.is_ok:
             writer.sent_later(row["id"], message.message_id, now())
             report.sent.append(email)

@@ -208,12 +208,14 @@ def send_mail(store: Store, settings: Settings, event: Event, name: str, now: da
         target = resolve_target(store, event, name)
     # registrants are synced before a registrant mail, so late registrations are included; not for a
     # cancelled seminar (its Zoom meeting is gone) nor after the event (the report decides who gets what)
-    if (sync and not dry_run and event.spec.registrants is not None and target.kind in REGISTRANT_KINDS
-            and target.kind != "cancellation" and not event.spec.event.cancelled):
+    syncs = sync and _syncs_first(event, target)
+    if syncs and not dry_run:
         from .registrants import sync_registrants
 
         sync_registrants(store, make_zoom or _no_zoom, event, now)
     recipients = recipients_for(store, event, target)
+    if syncs and dry_run:
+        recipients = _as_after_import(store, event, target, recipients, now)
     if to is not None:
         address = to.strip().lower()
         if address not in recipients:
@@ -236,11 +238,37 @@ def send_mail(store: Store, settings: Settings, event: Event, name: str, now: da
     return report
 
 
+def _syncs_first(event: Event, target: Target) -> bool:
+    return (event.spec.registrants is not None and target.kind in REGISTRANT_KINDS
+            and target.kind != "cancellation" and not event.spec.event.cancelled)
+
+
+def _as_after_import(store: Store, event: Event, target: Target, recipients: list[str], now: datetime) -> list[str]:
+    """The recipients once the CSV is imported, as the real send imports it first (read, nothing written).
+    People who registered on Zoom's own page since the last sync are seen only by the real send."""
+    from .registrants import import_people, read_event_csv
+
+    imported = import_people(store, event.id, read_event_csv(event), now, dry_run=True)
+    gone = set(imported.cancelled)
+    kept = [r for r in recipients if r not in gone]
+    if target.kind == "change":  # only people already invited get a change notice
+        return kept
+    have = set(kept)
+    return kept + [e for e in (*imported.added, *imported.reactivated) if e not in have]
+
+
+def planned_recipients(store: Store, event: Event, name: str, now: datetime) -> list[str]:
+    """Who the mail `name` would go to if it were sent now (the CSV import included): for dry runs."""
+    target = resolve_target(store, event, name)
+    recipients = recipients_for(store, event, target)
+    return _as_after_import(store, event, target, recipients, now) if _syncs_first(event, target) else recipients
+
+
 def record_mail_step(store: Store, event: Event, step_key: str, reports: list[BatchReport], now: datetime) -> None:
-    """A mail step is failed when someone failed or is ambiguous; planned again while the ledger still
-    holds messages to send (deferred by the server, or left by a stop), retried when the first is due;
-    and done when everyone got it."""
-    failed = sum(len(r.failed) for r in reports)
+    """A mail step is planned again while the ledger still holds messages to send (deferred by the
+    server, or left by a stop), retried when the first is due; failed while someone's message was
+    refused or is ambiguous, in this run or an earlier one (until resolved); done when everyone got it."""
+    failed = sum(len(r.failed) + len(r.failed_before) for r in reports)
     ambiguous = sum(len(r.ambiguous) for r in reports)
     with store.read() as conn:
         waiting = [d for r in reports for d in db.list_deliveries(conn, event.id, message_key=r.message_key)
@@ -248,7 +276,7 @@ def record_mail_step(store: Store, event: Event, step_key: str, reports: list[Ba
     problems = [f"{failed} failed" if failed else "", f"{ambiguous} ambiguous" if ambiguous else "",
                 f"{len(waiting)} waiting to be sent again" if waiting else ""]
     error = ", ".join(p for p in problems if p) or None
-    state = "failed" if failed or ambiguous else "planned" if waiting else "done"
+    state = "planned" if waiting else "failed" if failed or ambiguous else "done"
     with store.begin() as conn:
         db.finish_step(conn, event.id, step_key, state, now, error)
         if state == "planned":

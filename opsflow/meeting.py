@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from . import store as db
-from .errors import InputError, NotFoundError, ZoomError, ZoomNotFoundError, ZoomOutcomeUnknown
+from .errors import InputError, NotFoundError, ZoomNotFoundError, ZoomOutcomeUnknown
 from .jobspec import Event
 from .store import Store
 from .zoom import Zoom
@@ -104,19 +104,21 @@ def create_meeting(store: Store, zoom: Zoom, event: Event, now: datetime, *, own
                                   "another run is creating the meeting right now; try again in a few minutes")
         must_search = row is not None  # an earlier attempt may have reached Zoom
 
-    if must_search:
-        found = find_meeting(zoom, event)
-        if found is not None:
-            return _record(store, zoom, event, found, body, now, "found")
     try:
-        made = zoom.create(spec.kind, spec.host, body)
-    except ZoomOutcomeUnknown:
-        found = find_meeting(zoom, event)
-        if found is not None:
-            return _record(store, zoom, event, found, body, now, "found")
-        _release(store, event.id, now)
-        raise
-    except ZoomError:
+        if must_search:
+            found = find_meeting(zoom, event)
+            if found is not None:
+                return _record(store, zoom, event, found, body, now, "found")
+        try:
+            made = zoom.create(spec.kind, spec.host, body)
+        except ZoomOutcomeUnknown:
+            found = find_meeting(zoom, event)  # it may have been made: look before anyone creates again
+            if found is not None:
+                return _record(store, zoom, event, found, body, now, "found")
+            raise
+    except BaseException:
+        # the claim is given up whatever went wrong (a failed search included), so that the next
+        # attempt, by this runner or another, searches Zoom before it creates
         _release(store, event.id, now)
         raise
     return _record(store, zoom, event, made, body, now, "created")
@@ -220,7 +222,8 @@ def _zoom_survey(zoom: Zoom, event: Event, row: dict[str, Any]) -> str:
 def _release(store: Store, event_id: str, now: datetime) -> None:
     """Give up the claim at once, so that the next attempt searches Zoom before creating."""
     with store.begin() as conn:
-        db.update_zoom_meeting(conn, event_id, {"lease_until": now - timedelta(seconds=1)}, now)
+        db.update_zoom_meeting(conn, event_id, {"lease_owner": None, "lease_until": now - timedelta(seconds=1)},
+                               now)
 
 
 def sync_after_apply(store: Store, make_zoom, events: list[Event], now: datetime, *,

@@ -16,9 +16,11 @@ from typing import Any
 
 from . import store as db
 from .config import Settings
+from .delivery import BatchStopped
 from .errors import MailError, OpsflowError, ZoomError
 from .jobspec import Event, event_from_json
 from .meeting import runner_id
+from .needs import first_unfinished
 from .store import Store
 
 log = logging.getLogger("opsflow.runner")
@@ -48,14 +50,19 @@ class RunContext:
     owner: str = field(default_factory=lambda: runner_id())
     dry_run: bool = False
     should_stop: Callable[[], bool] = lambda: False
+    held: set[str] = field(default_factory=set)  # events whose job file has an error: their steps wait
 
 
 @dataclass
 class StepResult:
     event_id: str
     key: str
-    state: str  # done, failed, missed, retry, waiting, would-run, skipped
+    state: str  # done, failed, missed, blocked, retry, waiting, would-run, would-miss, skipped
     message: str = ""
+    needs_attention: bool = False  # a person must look (failed, missed, blocked, a delivery in doubt)
+
+    def __post_init__(self) -> None:
+        self.needs_attention = self.needs_attention or self.state in ("failed", "missed", "blocked")
 
 
 def run_due(ctx: RunContext, *, event_id: str | None = None) -> list[StepResult]:
@@ -64,7 +71,8 @@ def run_due(ctx: RunContext, *, event_id: str | None = None) -> list[StepResult]
     finished: set[int] = set()
     while not ctx.should_stop():
         with ctx.store.read() as conn:
-            candidates = [s for s in db.due_steps(conn, ctx.now, event_id=event_id) if s["id"] not in finished]
+            candidates = [s for s in db.due_steps(conn, ctx.now, event_id=event_id)
+                          if s["id"] not in finished and s["event_id"] not in ctx.held]
             events = {e["id"]: e for e in db.list_events(conn)}
         progress = False
         for step in candidates:
@@ -75,8 +83,9 @@ def run_due(ctx: RunContext, *, event_id: str | None = None) -> list[StepResult]
             if result.state != "waiting":
                 finished.add(step["id"])
                 progress = progress or result.state == "done"
-        # a step that waited for one done in this pass may run now; stop when a pass changes nothing
-        if not progress or ctx.dry_run or not any(r.state == "waiting" for r in results.values()):
+        # a step that waited for one done in this pass may run now, and a step done may have made
+        # another due (new registrants reopen the invitation): go again until a pass changes nothing
+        if not progress or ctx.dry_run:
             break
     return list(results.values())
 
@@ -84,9 +93,11 @@ def run_due(ctx: RunContext, *, event_id: str | None = None) -> list[StepResult]
 def _run_one(ctx: RunContext, step, event_row) -> StepResult:
     event = event_from_json(event_row["spec_json"], event_row["source_path"])
     key = step["key"]
-    waiting = _waiting_for(ctx, step)
-    if waiting:
-        return StepResult(event.id, key, "waiting", f"waits for {waiting}")
+    before = _waiting_for(ctx, step)
+    if before is not None and before["state"] == "failed":
+        return _blocked(ctx, event, step, before)
+    if before is not None:
+        return StepResult(event.id, key, "waiting", f"waits for {before['key']}")
     if _is_too_late(step, event, ctx.now):
         if ctx.dry_run:
             return StepResult(event.id, key, "would-miss", "the seminar has already started")
@@ -104,8 +115,15 @@ def _run_one(ctx: RunContext, step, event_row) -> StepResult:
     log.info("%s: %s starts", event.id, key)
     try:
         message = ACTIONS[step["kind"]](ctx, event, step)
+    except BatchStopped as exc:
+        return _stopped(ctx, event, step, exc)
     except OpsflowError as exc:
         return _failed(ctx, event, step, exc)
+    except Exception as exc:  # a bug, or an outside system odder than foreseen: never leave the step running
+        log.debug("%s: %s raised", event.id, key, exc_info=True)  # the details may hold personal data
+        problem = OpsflowError(f"unexpected {type(exc).__name__} (a bug in opsflow: run `opsflow --debug run-due` "
+                               "to see the details, and report it)")
+        return _failed(ctx, event, step, problem)
     with ctx.store.read() as conn:
         state = db.get_step(conn, event.id, key)
     if state["state"] == "running":  # the action did not record its own outcome
@@ -129,15 +147,22 @@ def _run_one(ctx: RunContext, step, event_row) -> StepResult:
     return StepResult(event.id, key, final, message)
 
 
-def _waiting_for(ctx: RunContext, step) -> str | None:
-    """The step this one runs after, when that is not done yet."""
-    if not step["after_key"]:
-        return None
+def _waiting_for(ctx: RunContext, step):
+    """The first step this one waits for that is not finished yet (None when it may run)."""
     with ctx.store.read() as conn:
-        before = db.get_step(conn, step["event_id"], step["after_key"])
-    if before is None or before["state"] in ("done", "cancelled", "missed"):
-        return None
-    return step["after_key"]
+        steps = {s["key"]: s for s in db.list_steps(conn, [step["event_id"]])}
+    return first_unfinished(step, steps)
+
+
+def _blocked(ctx: RunContext, event: Event, step, before) -> StepResult:
+    """A step whose prerequisite failed waits for a person: say so in `status`, alert staff once."""
+    why = f"waits for {before['key']}, which failed: {before['last_error'] or 'see its error'}"
+    if step["last_error"] != why and not ctx.dry_run:
+        with ctx.store.begin() as conn:
+            db.update_step(conn, step["id"], {"last_error": why}, ctx.now)
+    if step["alerted_at"] is None and not ctx.dry_run:
+        _alert(ctx, event, step["key"], "blocked", why, ledger_key=f"{step['key']}.blocked")
+    return StepResult(event.id, step["key"], "blocked", why)
 
 
 def _is_too_late(step, event: Event, now: datetime) -> bool:
@@ -154,6 +179,17 @@ def _failed(ctx: RunContext, event: Event, step, exc: OpsflowError) -> StepResul
     _alert(ctx, event, step["key"], "failed", str(exc))
     log.warning("%s: %s failed: %s", event.id, step["key"], exc)
     return StepResult(event.id, step["key"], "failed", str(exc))
+
+
+def _stopped(ctx: RunContext, event: Event, step, exc: BatchStopped) -> StepResult:
+    """The mail server broke off a batch: the rest are retried later; a message in doubt is a person's
+    to decide (`opsflow deliveries resolve`), so staff hear of it at once."""
+    result = _failed(ctx, event, step, exc)
+    if exc.report.ambiguous and result.state == "retry":
+        _alert(ctx, event, step["key"], "stopped", f"{exc}; see `opsflow deliveries {event.id} --state ambiguous`",
+               ledger_key=f"{step['key']}.stopped")
+        result.needs_attention = True
+    return result
 
 
 def _deadline(step, event: Event) -> datetime:
@@ -173,8 +209,9 @@ def _retry(ctx: RunContext, event: Event, step, error: str, not_before: datetime
     log.info("%s: %s will be tried again at %s (%s)", event.id, step["key"], retry_at, error)
 
 
-def _alert(ctx: RunContext, event: Event, key: str, state: str, error: str) -> None:
-    """One alert to the staff list per failed or missed step (the ledger keeps it to one)."""
+def _alert(ctx: RunContext, event: Event, key: str, state: str, error: str, *, ledger_key: str | None = None) -> None:
+    """One alert to the staff list per failed, missed or blocked step (the ledger keeps it to one per
+    `ledger_key`, the step's key by default)."""
     if event.spec.summary is None or not event.spec.summary.to:
         return
     from .mailing import send_mail
@@ -185,7 +222,7 @@ def _alert(ctx: RunContext, event: Event, key: str, state: str, error: str) -> N
              "hint": f"see `opsflow status {event.id}`; after fixing the cause, run the step by hand "
                      f"(for a mail: `opsflow send {event.id} ...`)"}
     try:
-        send_mail(ctx.store, ctx.settings, event, f"alert:{key}", ctx.now, sync=False, alert=alert)
+        send_mail(ctx.store, ctx.settings, event, f"alert:{ledger_key or key}", ctx.now, sync=False, alert=alert)
         with ctx.store.begin() as conn:
             step = db.get_step(conn, event.id, key)
             db.update_step(conn, step["id"], {"alerted_at": ctx.now}, ctx.now)
@@ -196,11 +233,10 @@ def _alert(ctx: RunContext, event: Event, key: str, state: str, error: str) -> N
 def _describe_dry_run(ctx: RunContext, event: Event, step) -> str:
     kind = step["kind"]
     if kind.startswith("mail.") or kind in ("survey.remind", "summary.staff"):
-        from .mailing import recipients_for, resolve_target
+        from .mailing import planned_recipients
 
         try:
-            target = resolve_target(ctx.store, event, step["key"])
-            return f"would mail {len(recipients_for(ctx.store, event, target))} people"
+            return f"would mail {len(planned_recipients(ctx.store, event, step['key'], ctx.now))} people"
         except OpsflowError as exc:
             return f"would try, but: {exc}"
     return f"would run {kind}"

@@ -55,7 +55,7 @@ class Scheduler:
         self.now = now
         self.stopping = threading.Event()
         self.aps = BlockingScheduler(timezone=timezone.utc)
-        self.mtimes: dict[Path, float] = {}
+        self.held: set[str] = set()  # events whose job file has an error: their steps wait
 
     def serve(self) -> None:
         """Block until SIGTERM or SIGINT."""
@@ -72,7 +72,8 @@ class Scheduler:
     def wake(self) -> None:
         if self.stopping.is_set():
             return
-        ctx = RunContext(self.store, self.settings, self.now(), self.make_zoom, should_stop=self.stopping.is_set)
+        ctx = RunContext(self.store, self.settings, self.now(), self.make_zoom, should_stop=self.stopping.is_set,
+                         held=self.held)
         try:
             for result in run_due(ctx):
                 log.info("%s: %s %s%s", result.event_id, result.key, result.state,
@@ -91,37 +92,30 @@ class Scheduler:
         when = now + self.poll if due is None else max(min(due, now + self.poll), now)
         self.aps.add_job(self.wake, "date", run_date=when, id="wake", replace_existing=True, misfire_grace_time=None)
 
-    def reapply(self) -> None:
-        """Apply every job file (as `opsflow apply` does) and remember their modification times."""
-        from .apply import apply_events
-        from .jobspec import job_paths, load_jobs
-        from .meeting import sync_after_apply
+    def reapply(self) -> bool:
+        """Apply the job files that changed since they were applied (as `run-due` does); True when
+        anything changed."""
+        from .watch import refresh_jobs
 
-        paths = job_paths(self.jobs_dir)
-        self.mtimes = {p: p.stat().st_mtime for p in paths}
-        if not paths:
-            return
         try:
-            events = load_jobs(paths)
-            for result in apply_events(self.store, events, self.now()):
-                for change in result.changes:
-                    if change.action != "keep-step" and change.message:
-                        log.info("%s: %s%s", result.event_id, f"{change.step_key}: " if change.step_key else "",
-                                 change.message)
-            sync_after_apply(self.store, self.make_zoom, events, self.now())
+            refresh = refresh_jobs(self.store, self.make_zoom, self.jobs_dir, self.now())
         except OpsflowError as exc:
             log.error("job files not applied: %s", exc)
+            return False
+        for result in refresh.applied:
+            for change in result.changes:
+                if change.action != "keep-step" and change.message:
+                    log.info("%s: %s%s", result.event_id, f"{change.step_key}: " if change.step_key else "",
+                             change.message)
+        for event_id, note in refresh.notes:
+            log.info("%s: %s", event_id, note)
+        for owner, message in refresh.errors:
+            log.error("%s: job file not applied: %s", owner, message)
+        self.held = refresh.held
+        return bool(refresh.applied or refresh.notes)
 
     def reapply_if_changed(self) -> None:
-        from .jobspec import job_paths
-
-        try:
-            current = {p: p.stat().st_mtime for p in job_paths(self.jobs_dir)}
-        except (OpsflowError, OSError):
-            return
-        if current != self.mtimes:
-            log.info("job files changed: applying them again")
-            self.reapply()
+        if self.reapply():
             self.schedule_next()
 
     def stop(self) -> None:

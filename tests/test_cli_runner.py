@@ -46,7 +46,8 @@ def test_run_due_runs_and_reports(run, example_jobs, env, smtp_sink):  # noqa: F
                                            "(40 added, 0 cancelled; 40 registered with Zoom)")
     dry = run("run-due", "--dry-run", "--now", "2027-01-07T10:00:00+09:00", "--json", env=env)
     assert json.loads(dry.stdout) == [{"event_id": "example-seminar", "key": "mail.invitation",
-                                       "state": "would-run", "message": "would mail 40 people"}]
+                                       "state": "would-run", "message": "would mail 40 people",
+                                       "needs_attention": False}]
     assert smtp_sink.received == []
 
     smtp_sink.faults.refuse["t-yamada@city.kaga.lg.jp"] = "550 5.1.1 No such user"

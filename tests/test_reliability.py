@@ -32,6 +32,7 @@ from opsflow import store as db
 from opsflow.apply import apply_events
 from opsflow.cli import cli
 from opsflow.config import Secret, Settings
+from opsflow.delivery import BatchStopped
 from opsflow.errors import MailError, OpsflowError, StoreError
 from opsflow.jobspec import load_job
 from opsflow.mailer import SmtpTransport
@@ -197,18 +198,21 @@ def test_slow_server_still_gets_each_message_once(mail_store):
     assert set(_states(store).values()) == {"sent"}
 
 
-def test_answer_slower_than_the_client_timeout_is_ambiguous_never_resent(mail_store):
+def test_answer_slower_than_the_client_timeout_stops_the_batch_and_is_never_resent(mail_store):
     store, event = mail_store
     with SlowSink() as sink:
         sink.pause_after = [3.0]  # the first message is taken, its answer comes after the client gave up
-        report = send_mail(store, _mail_settings(sink.url), event, "invitation", SEND_AT, sync=False,
-                           transport=SmtpTransport(sink.url, timeout=1.0))
-        assert len(report.ambiguous) == 1 and len(report.sent) == 39
+        with pytest.raises(BatchStopped) as stopped:
+            send_mail(store, _mail_settings(sink.url), event, "invitation", SEND_AT, sync=False,
+                      transport=SmtpTransport(sink.url, timeout=1.0))
+        report = stopped.value.report
+        assert (len(report.sent), len(report.ambiguous), report.left) == (0, 1, 39)  # no 39 more waits
+        assert str(stopped.value).endswith("; 0 sent, 1 ambiguous, 39 left for the next run")
         (ambiguous,) = report.ambiguous
         assert _states(store)[ambiguous] == "sending"
         rerun = send_mail(store, _mail_settings(sink.url), event, "invitation", SEND_AT, sync=False)
         delivered = [r.recipients[0] for r in sink.received]
-    assert rerun.sent == [] and rerun.ambiguous == [ambiguous]
+    assert len(rerun.sent) == 39 and rerun.ambiguous == [ambiguous]
     assert len(delivered) == 40 and len(set(delivered)) == 40  # the server did take it: nobody got two
 
 
@@ -449,7 +453,7 @@ def test_no_space_left_on_the_outbox(cli_run, mail_store, full_outbox):
     written = _written(full_outbox)
     assert 0 < len(written) < 40
     assert str(err.value) == (f"cannot write to the outbox {full_outbox}: No space left on device; "
-                              f"{len(written)} written, nothing else marked sent")
+                              f"{len(written)} sent, 0 ambiguous, {40 - len(written)} left for the next run")
     states = _states(store)
     assert {e for e, s in states.items() if s == "sent"} == set(written)  # nothing falsely sent
     assert {s for e, s in states.items() if e not in written} == {"pending"}  # the one that failed, and the rest
@@ -459,7 +463,7 @@ def test_no_space_left_on_the_outbox(cli_run, mail_store, full_outbox):
     still_full = cli_run("send", "example-seminar", "invitation", "--no-sync", **env)
     assert still_full.exit_code == 1
     assert still_full.stderr == (f"Error: cannot write to the outbox {full_outbox}: No space left on device; "
-                                 "0 written, nothing else marked sent\n")
+                                 f"0 sent, 0 ambiguous, {40 - len(written)} left for the next run\n")
     _no_traceback(still_full)
     assert _written(full_outbox) == written
 

@@ -59,6 +59,7 @@ def import_people(store: Store, event_id: str, read: CsvRead, now: datetime, *, 
                           duplicates=list(read.duplicates), blank_rows=read.blank_rows)
     with store.begin() as conn:
         _require_event(conn, event_id)
+        db.lock_event(conn, event_id)  # two runners importing at once take turns, each seeing the other's rows
         existing = {row["email"]: row for row in db.list_registrants(conn, event_id)}
         active_csv = [e for e, row in existing.items() if row["source"] == "csv" and row["status"] == "active"]
         if not read.people and active_csv:
@@ -96,6 +97,8 @@ def import_people(store: Store, event_id: str, read: CsvRead, now: datetime, *, 
                 if not dry_run:
                     db.update_registrant(conn, existing[email]["id"],
                                          {"status": "cancelled", "cancel_reason": REMOVED_FROM_CSV}, now)
+        if not dry_run and (report.added or report.reactivated):
+            db.reopen_invitations(conn, event_id, now)
     return report
 
 
@@ -112,15 +115,22 @@ def add_person(store: Store, event_id: str, email: str, name: str, now: datetime
               "organization": organization.strip(), "department": department.strip()}
     with store.begin() as conn:
         _require_event(conn, event_id)
+        db.lock_event(conn, event_id)
         row = db.get_registrant(conn, event_id, address)
         if row is None:
             db.insert_registrant(conn, event_id, {"email": address, "source": "manual", **values}, now)
-            return f"{address} added"
+            return f"{address} added" + _invited_later(conn, event_id, now)
         if row["status"] == "cancelled":
             db.update_registrant(conn, row["id"], {**values, "status": "active", "cancel_reason": None}, now)
-            return f"{address} registered again"
+            return f"{address} registered again" + _invited_later(conn, event_id, now)
         db.update_registrant(conn, row["id"], values, now)
         return f"{address} was already registered; name and organization updated"
+
+
+def _invited_later(conn, event_id: str, now: datetime) -> str:
+    if db.reopen_invitations(conn, event_id, now):
+        return "; the invitation goes to them at the next run (`opsflow run-due`)"
+    return ""
 
 
 def cancel_person(store: Store, event_id: str, email: str, now: datetime) -> str:
@@ -128,6 +138,7 @@ def cancel_person(store: Store, event_id: str, email: str, now: datetime) -> str
     address = normalise_email(email) or email.strip().lower()
     with store.begin() as conn:
         _require_event(conn, event_id)
+        db.lock_event(conn, event_id)
         row = db.get_registrant(conn, event_id, address)
         if row is None:
             raise NotFoundError(f"{address} is not registered for {event_id}: see `opsflow registrants list {event_id}`")

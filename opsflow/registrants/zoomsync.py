@@ -81,13 +81,20 @@ def sync_zoom(store: Store, zoom: Zoom, event: Event, now: datetime) -> SyncRepo
 
 def _pull(store: Store, zoom: Zoom, event_id: str, kind: str, meeting_id: int, now: datetime,
           report: SyncReport) -> None:
-    """Record Zoom's registrants: links we lack, and people who registered on Zoom's page."""
+    """Record Zoom's registrants: links we lack, and people who registered on Zoom's page.
+
+    Zoom's list is read in full before the write transaction opens (a slow Zoom must not hold the
+    database), and de-duplicated by normalised email (Zoom may list someone twice: in another letter
+    case, or on two pages while people register)."""
+    listed: dict[str, dict] = {}
+    for registrant in zoom.list_registrants(kind, meeting_id):
+        email = normalise_email(registrant.get("email") or "")
+        if email is not None and email not in listed:
+            listed[email] = registrant
     with store.begin() as conn:
+        db.lock_event(conn, event_id)
         known = {row["email"]: row for row in db.list_registrants(conn, event_id)}
-        for registrant in zoom.list_registrants(kind, meeting_id):
-            email = normalise_email(registrant.get("email") or "")
-            if email is None:
-                continue
+        for email, registrant in listed.items():
             link = {"zoom_registrant_id": registrant.get("id"), "join_url": registrant.get("join_url"),
                     "zoom_status": "approved"}
             row = known.get(email)
@@ -100,6 +107,8 @@ def _pull(store: Store, zoom: Zoom, event_id: str, kind: str, meeting_id: int, n
                 report.pulled.append(email)
             elif not row["zoom_registrant_id"]:
                 db.update_registrant(conn, row["id"], link, now)
+        if report.pulled:
+            db.reopen_invitations(conn, event_id, now)
 
 
 def _zoom_person(row) -> dict[str, str]:

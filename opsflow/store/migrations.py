@@ -175,6 +175,21 @@ def _m7_step_retries(conn: Connection) -> None:
     conn.exec_driver_sql("CREATE INDEX ix_steps_state_due ON steps (state, due_at)")
 
 
+def _m8_job_files(conn: Connection) -> None:
+    # run-due re-applies a job file (or re-syncs its CSV) that changed since it was applied
+    sa.Table(
+        "job_files", sa.MetaData(),
+        sa.Column("path", sa.Text, primary_key=True),
+        sa.Column("event_id", sa.String(100), nullable=False),
+        sa.Column("mtime_ns", sa.BigInteger, nullable=False),
+        sa.Column("size", sa.BigInteger, nullable=False),
+        sa.Column("csv_path", sa.Text),
+        sa.Column("csv_mtime_ns", sa.BigInteger),
+        sa.Column("csv_size", sa.BigInteger),
+        sa.Column("applied_at", UTCDateTime, nullable=False),
+    ).create(conn)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "events, steps, registrants, deliveries, attendance", _m1_initial),
     (2, "step leases for runners on several hosts", _m2_step_leases),
@@ -183,6 +198,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (5, "delivery retry time and resend count; the event's previous time", _m5_delivery_retries),
     (6, "report rows, attendance details, survey tokens and responses", _m6_after_the_event),
     (7, "step retry time and alert time; an index for due steps", _m7_step_retries),
+    (8, "job files and registrant CSVs as last applied", _m8_job_files),
 ]
 HEAD = MIGRATIONS[-1][0]
 

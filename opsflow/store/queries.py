@@ -7,11 +7,14 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from .schema import attendance, deliveries, events, registrants, report_rows, steps, survey_responses, zoom_meetings
+from .schema import (
+    attendance, deliveries, events, job_files, registrants, report_rows, steps, survey_responses, zoom_meetings,
+)
 
 __all__ = ["get_event", "list_events", "insert_event", "update_event", "list_steps", "insert_step", "update_step",
            "get_zoom_meeting", "claim_zoom_meeting", "take_zoom_lease", "update_zoom_meeting", "finish_step",
-           "list_registrants", "registrant_ids_by_email", "get_registrant", "insert_registrant", "update_registrant", "purge_event",
+           "list_registrants", "registrant_ids_by_email", "get_registrant", "insert_registrant", "lock_event", "lock_apply", "reopen_invitations", "list_job_files",
+           "get_job_file", "record_job_file", "forget_job_file", "replan_step", "update_registrant", "purge_event",
            "claim_deliveries", "deliveries_to_send", "take_delivery", "mark_sent", "finish_delivery", "list_deliveries",
            "delivery_counts", "set_deliveries", "registrants_by_email", "delivery_counts_by_event",
            "replace_report_rows", "list_report_rows", "replace_attendance", "list_attendance",
@@ -115,7 +118,46 @@ def get_registrant(conn: Connection, event_id: str, email: str) -> sa.RowMapping
 
 
 def insert_registrant(conn: Connection, event_id: str, values: dict, now: datetime) -> None:
-    conn.execute(registrants.insert().values(event_id=event_id, **values, created_at=now, updated_at=now))
+    """Insert a registrant, or update the one with the same email (another runner may have just added
+    them): insert-or-update on the unique key, on SQLite and PostgreSQL alike."""
+    row = {"event_id": event_id, **values, "created_at": now, "updated_at": now}
+    changes = {k: v for k, v in row.items() if k not in ("event_id", "email", "created_at", "source")}
+    conn.execute(_upsert_insert(conn, registrants).values(**row)
+                 .on_conflict_do_update(index_elements=["event_id", "email"], set_=changes))
+
+
+def lock_event(conn: Connection, event_id: str) -> None:
+    """Serialise the writers of one event's roster: a row lock on PostgreSQL until the transaction
+    ends; on SQLite the write transaction holds the database lock already."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(events.c.id).where(events.c.id == event_id).with_for_update())
+
+
+APPLY_LOCK = 0x6F707366  # "opsf": one key for every opsflow database on a PostgreSQL server
+
+
+def lock_apply(conn: Connection) -> None:
+    """Serialise `apply` across processes: several cron runners may apply the same new job file at
+    once. A transaction-scoped advisory lock on PostgreSQL; SQLite's write transaction is one already."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPLY_LOCK})
+
+
+def reopen_invitations(conn: Connection, event_id: str, now: datetime) -> int:
+    """New registrants arrived: an invitation step that has run goes back to `planned`, due now, so
+    the next run invites them (the ledger keeps everyone else from a second one). Not once the
+    seminar has started. Returns how many steps were reopened."""
+    event = get_event(conn, event_id)
+    if event is None or event["start_at"] <= now or event["status"] != "active":
+        return 0
+    s = steps.c
+    return conn.execute(
+        steps.update()
+        .where(s.event_id == event_id, s.kind == "mail.invitation", s.state.in_(("done", "failed")),
+               s.due_at <= now)
+        .values(state="planned", retry_at=now, last_error="new registrants since it went out",
+                lease_owner=None, lease_until=None, updated_at=now)
+    ).rowcount
 
 
 def update_registrant(conn: Connection, registrant_id: int, values: dict, now: datetime) -> None:
@@ -330,3 +372,32 @@ def forget_zoom_registrations(conn: Connection, event_id: str, now: datetime) ->
     """The meeting is gone: its registrant ids and personal links mean nothing any more."""
     conn.execute(registrants.update().where(registrants.c.event_id == event_id)
                  .values(zoom_registrant_id=None, join_url=None, zoom_status=None, updated_at=now))
+
+
+def list_job_files(conn: Connection) -> list[sa.RowMapping]:
+    return list(conn.execute(sa.select(job_files).order_by(job_files.c.path)).mappings())
+
+
+def get_job_file(conn: Connection, path: str) -> sa.RowMapping | None:
+    return conn.execute(sa.select(job_files).where(job_files.c.path == path)).mappings().first()
+
+
+def record_job_file(conn: Connection, values: dict, now: datetime) -> None:
+    """Remember what a job file (and its CSV) looked like when it was applied."""
+    row = {**values, "applied_at": now}
+    conn.execute(_upsert_insert(conn, job_files).values(**row)
+                 .on_conflict_do_update(index_elements=["path"], set_={k: v for k, v in row.items() if k != "path"}))
+
+
+def forget_job_file(conn: Connection, path: str) -> None:
+    conn.execute(job_files.delete().where(job_files.c.path == path))
+
+
+def replan_step(conn: Connection, event_id: str, key: str, now: datetime, reason: str) -> bool:
+    """Put a step that has run back to `planned`, due now (e.g. the registrant sync after the CSV changed)."""
+    s = steps.c
+    return conn.execute(
+        steps.update().where(s.event_id == event_id, s.key == key, s.state.in_(("done", "failed")))
+        .values(state="planned", retry_at=now, last_error=reason, lease_owner=None, lease_until=None,
+                alerted_at=None, updated_at=now)
+    ).rowcount == 1

@@ -178,4 +178,14 @@ zoom_meetings = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )
 
-
+job_files = sa.Table(
+    "job_files", metadata,  # what each job file (and its registrants CSV) looked like when last applied
+    sa.Column("path", sa.Text, primary_key=True),  # resolved
+    sa.Column("event_id", sa.String(100), nullable=False),
+    sa.Column("mtime_ns", sa.BigInteger, nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("csv_path", sa.Text),
+    sa.Column("csv_mtime_ns", sa.BigInteger),
+    sa.Column("csv_size", sa.BigInteger),
+    sa.Column("applied_at", UTCDateTime, nullable=False),
+)

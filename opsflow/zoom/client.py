@@ -172,12 +172,18 @@ class ZoomClient:
                  page_size: int = 300) -> Iterator[dict]:
         """Yield every item of a paged list (`key` names the list in each page)."""
         query = {**(params or {}), "page_size": page_size}
+        seen: set[str] = set()
         while True:
             page = self.request("GET", path, label=label, params=query) or {}
             yield from page.get(key) or []
             token = page.get("next_page_token")
             if not token:
                 return
+            if token in seen:  # Zoom handed back a page it gave before: following it would never end
+                raise ZoomUnavailable(f"Zoom repeated a page token while listing GET {path} after {len(seen) + 1} "
+                                      "pages; the list cannot be read to its end. It is tried again later; if it "
+                                      "persists, report it to Zoom")
+            seen.add(token)
             query["next_page_token"] = token
 
     def _send(self, method: str, url: str, *, label: str | None, is_safe_to_repeat: bool,

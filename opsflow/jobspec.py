@@ -22,6 +22,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from . import timeexpr
 from .errors import JobFileError, JobFileErrors, TimeExprError
 
+MAX_DEPTH = 50  # nesting of [ and { in a job file; tomllib itself recurses and fails a few hundred deep
 EMAIL_RE = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
 
 
@@ -101,6 +102,9 @@ class ReportSection(_Section):
     attended_minutes: int = Field(default=10, gt=0)
 
 
+SURVEY_PLACEHOLDERS = ("email", "name", "token")  # filled in per person by `context.survey_url`
+
+
 class SurveySection(_Section):
     url: str
     at: str = "end + 1h"
@@ -118,6 +122,12 @@ class SurveySection(_Section):
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("https://", "http://")):
             raise ValueError("must be an http(s) URL, e.g. https://forms.example.jp/f/abc?email={email}")
+        for name in re.findall(r"\{([^{}]*)\}", value):
+            if name not in SURVEY_PLACEHOLDERS:
+                close = difflib.get_close_matches(name, SURVEY_PLACEHOLDERS, n=1)
+                hint = f"; did you mean {{{close[0]}}}?" if close else ""
+                raise ValueError(f"unknown placeholder {{{name}}}: the link can hold {{email}}, {{name}} and "
+                                 f"{{token}}, filled in for each person{hint}")
         return value
 
 
@@ -194,6 +204,18 @@ class Event:
 
 def load_jobs(paths: list[Path]) -> list[Event]:
     """Load several job files; report every problem at once, including an event id used twice."""
+    events, problems = read_jobs(paths)
+    if problems:
+        raise JobFileErrors(problems)
+    return events
+
+
+def read_jobs(paths: list[Path]) -> tuple[list[Event], list[JobFileError]]:
+    """Load several job files, keeping the good ones: (events, the problems of every other file).
+
+    One bad file does not stop the others (`opsflow apply` applies those and reports the rest). A
+    second file with an event id already used is a problem of that second file.
+    """
     events: list[Event] = []
     problems: list[JobFileError] = []
     seen: dict[str, Path] = {}
@@ -211,9 +233,7 @@ def load_jobs(paths: list[Path]) -> list[Event]:
             continue
         seen[event.id] = path
         events.append(event)
-    if problems:
-        raise JobFileErrors(problems)
-    return events
+    return events, problems
 
 
 def job_paths(jobs_dir: Path) -> list[Path]:
@@ -229,12 +249,20 @@ def load_job(path: Path) -> Event:
     """Read, parse and validate one job file. Raises JobFileErrors listing every problem found."""
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise JobFileErrors([JobFileError("file not found: check the path", path=name)]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = "not UTF-8 text: save it as UTF-8" if isinstance(exc, UnicodeDecodeError) else exc.strerror
-        raise JobFileErrors([JobFileError(f"cannot read the file: {reason}", path=name)]) from None
+    except OSError as exc:
+        raise JobFileErrors([JobFileError(f"cannot read the file: {exc.strerror or exc}", path=name)]) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise JobFileErrors([JobFileError("cannot read the file: not UTF-8 text: save it as UTF-8",
+                                          path=name, line=line)]) from None
+    deep = _too_deep_line(text)
+    if deep is not None:
+        raise JobFileErrors([_too_deep(name, deep)])
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -242,6 +270,8 @@ def load_job(path: Path) -> Event:
         reason = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
         line = int(match.group(1)) if match else None
         raise JobFileErrors([JobFileError(f"TOML syntax error: {reason}", path=name, line=line)]) from None
+    except RecursionError:  # tomllib recurses for each [ or {; the depth check above should prevent it
+        raise JobFileErrors([_too_deep(name, None)]) from None
     lines = locate_keys(text)
     try:
         spec = JobFile.model_validate(data)
@@ -297,6 +327,10 @@ def _resolve_event(spec: JobFile, path: Path, lines: dict[str, int], *, check_fi
     except TimeExprError as exc:
         problem("event.holidays", str(exc))
         calendar = timeexpr.BusinessCalendar("JP")
+    if ev.templates is not None and check_files and not (path.parent / ev.templates).is_dir():
+        problem("event.templates", f"template folder not found at {path.parent / ev.templates} (the path is "
+                                   "relative to the job file): fix the path, create the folder, or remove the key "
+                                   "to use the usual templates")
     if spec.registrants is not None and check_files:
         csv_path = (path.parent / spec.registrants.csv)
         if not csv_path.is_file():
@@ -368,12 +402,28 @@ def locate_keys(text: str) -> dict[str, int]:
     return lines
 
 
+def _too_deep_line(text: str) -> int | None:
+    """The first line where lists and inline tables nest deeper than MAX_DEPTH, if any."""
+    scanner = _ValueScanner()
+    for number, line in enumerate(text.splitlines(), start=1):
+        scanner.feed(line)
+        if scanner.peak > MAX_DEPTH:
+            return number
+    return None
+
+
+def _too_deep(name: str, line: int | None) -> JobFileError:
+    return JobFileError(f"TOML syntax error: lists or tables nested more than {MAX_DEPTH} deep; a job file "
+                        "needs only a few levels", path=name, line=line)
+
+
 class _ValueScanner:
     """Follows strings (with escapes), comments and bracket depth across the lines of a TOML value."""
 
     def __init__(self) -> None:
         self.quote: str | None = None  # the open string's delimiter: one or three quote characters
         self.depth = 0  # open [ and { outside strings
+        self.peak = 0  # the deepest `depth` seen
 
     @property
     def is_idle(self) -> bool:
@@ -401,6 +451,7 @@ class _ValueScanner:
                 continue
             if char in "[{":
                 self.depth += 1
+                self.peak = max(self.peak, self.depth)
             elif char in "]}":
                 self.depth = max(0, self.depth - 1)
             i += 1

@@ -106,9 +106,9 @@ class ImportResult:
 def import_responses(store: Store, event: Event, path: Path, now: datetime, *, encoding: str | None = None
                      ) -> ImportResult:
     """Read the survey export and match each answer to a registrant by token, else by email."""
-    table = read_table(path, encoding=encoding)
+    table = read_table(path, encoding=encoding, kind="survey answers CSV")
     token_column = next((h for h in table.headers if h.strip().lower() in TOKEN_COLUMNS), None)
-    email_column = table.column("email")
+    email_column = table.column("email", str(path))
     if token_column is None and email_column is None:
         raise InputError(f"{path}: no token or email column to match answers to people; the columns are: "
                          f"{', '.join(table.headers)}; put {{token}} or {{email}} in the survey URL so the form "

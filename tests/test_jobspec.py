@@ -118,7 +118,7 @@ def test_file_that_is_not_utf8(tmp_path: Path) -> None:
     with pytest.raises(JobFileErrors) as excinfo:
         load_job(path)
 
-    assert str(excinfo.value) == f"{path}: cannot read the file: not UTF-8 text: save it as UTF-8"
+    assert str(excinfo.value) == f"{path}:3: cannot read the file: not UTF-8 text: save it as UTF-8"  # the title
 
 
 def test_toml_syntax_error_takes_its_line_from_tomllib(write_job) -> None:

@@ -250,11 +250,11 @@ def _check_roles(columns: dict[str, str], source: str) -> dict[str, str]:
     return dict(columns)
 
 
-def _read_bytes(path: Path, source: str) -> bytes:
+def _read_bytes(path: Path, source: str, kind: str = "registrants CSV") -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        raise InputError(f"registrants CSV not found: {source}") from None
+        raise InputError(f"{kind} not found: {source}") from None
     except IsADirectoryError:
         raise InputError(f"cannot read {source}: it is a folder, not a CSV file") from None
     except OSError as err:
@@ -350,6 +350,11 @@ def _choose_columns(headers: list[str], wanted: dict[str, str], source: str) -> 
             raise InputError(f'{source}: [registrants.columns] {role} = "{header}" is not a column of '
                              f"the file; the columns are: {', '.join(headers)}")
         chosen[role] = i
+    if "email" not in wanted:
+        emails = _role_columns(headers, "email")
+        if len(emails) > 1:
+            raise _ambiguous(source, "email", [headers[i] for i in emails],
+                             '; name the one to use under [registrants.columns] email = "..." in the job file')
     claimed = {i for i in chosen.values() if i is not None}
     for role in ROLES:
         if role in wanted:
@@ -363,6 +368,19 @@ def _choose_columns(headers: list[str], wanted: dict[str, str], source: str) -> 
     return chosen
 
 
+def _role_columns(headers: list[str], role: str) -> list[int]:
+    """Every column whose header is one of the default names of `role` ("メールアドレス (2)", the second
+    of two columns with one name, included)."""
+    names = {_header_key(c) for c in CANDIDATES[role]}
+    return [i for i, h in enumerate(headers) if _header_key(re.sub(r" \(\d+\)$", "", h)) in names]
+
+
+def _ambiguous(source: str, role: str, headers: list[str], hint: str) -> InputError:
+    shown = " and ".join(repr(h) for h in headers)
+    return InputError(f"{source}:1: {len(headers)} columns could hold the {role} address ({shown}), and "
+                      f"opsflow will not guess which{hint}")
+
+
 @dataclass(frozen=True)
 class Table:
     """Any CSV export (a survey's, say): its encoding, headers and non-blank rows by spreadsheet row."""
@@ -371,20 +389,25 @@ class Table:
     headers: tuple[str, ...]
     rows: list[tuple[int, dict[str, str]]]
 
-    def column(self, role: str) -> str | None:
-        """The header that holds `role` ("email") by the same default names as registrant CSVs."""
-        keys = {_header_key(h): h for h in self.headers}
-        for candidate in CANDIDATES.get(role, ()):
-            if _header_key(candidate) in keys:
-                return keys[_header_key(candidate)]
-        return None
+    def column(self, role: str, source: str) -> str | None:
+        """The header that holds `role` ("email") by the same default names as registrant CSVs; two such
+        columns are an InputError naming both (`source` names the file)."""
+        headers = list(self.headers)
+        found = _role_columns(headers, role)
+        if len(found) > 1:
+            raise _ambiguous(source, role, [headers[i] for i in found],
+                             "; remove the other one from the file and import it again")
+        return headers[found[0]] if found else None
 
 
-def read_table(path: Path, *, encoding: str | None = None, source: str | None = None) -> Table:
-    """Read a CSV with the same encoding detection as registrant files; no roles are required."""
+def read_table(path: Path, *, encoding: str | None = None, source: str | None = None,
+               kind: str = "CSV file") -> Table:
+    """Read a CSV with the same encoding detection as registrant files; no roles are required.
+
+    `kind` names the file in messages ("survey answers CSV not found: ...")."""
     path = Path(path)
     source = str(path) if source is None else source
-    text, used = _decode(_read_bytes(path, source), encoding, source)
+    text, used = _decode(_read_bytes(path, source, kind), encoding, source)
     headers: list[str] | None = None
     rows: list[tuple[int, dict[str, str]]] = []
     for row, cells in _numbered_records(text, source):

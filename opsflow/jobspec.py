@@ -21,8 +21,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from . import timeexpr
 from .errors import JobFileError, JobFileErrors, TimeExprError
+from .jobtext import find_line, key_path, locate_keys, syntax_error, too_deep, too_deep_line
 
-MAX_DEPTH = 50  # nesting of [ and { in a job file; tomllib itself recurses and fails a few hundred deep
 EMAIL_RE = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
 
 
@@ -255,23 +255,23 @@ def load_job(path: Path) -> Event:
     except OSError as exc:
         raise JobFileErrors([JobFileError(f"cannot read the file: {exc.strerror or exc}", path=name)]) from None
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8").removeprefix("\ufeff")  # Notepad's byte-order mark is no error
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
         raise JobFileErrors([JobFileError("cannot read the file: not UTF-8 text: save it as UTF-8",
                                           path=name, line=line)]) from None
-    deep = _too_deep_line(text)
+    if not text.strip():
+        raise JobFileErrors([JobFileError(f"the file is empty: write at least an [event] table (see {EXAMPLE_JOB})",
+                                          path=name, line=1)])
+    deep = too_deep_line(text)
     if deep is not None:
-        raise JobFileErrors([_too_deep(name, deep)])
+        raise JobFileErrors([too_deep(name, deep)])
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
-        reason = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
-        line = int(match.group(1)) if match else None
-        raise JobFileErrors([JobFileError(f"TOML syntax error: {reason}", path=name, line=line)]) from None
+        raise JobFileErrors([syntax_error(name, text, str(exc))]) from None
     except RecursionError:  # tomllib recurses for each [ or {; the depth check above should prevent it
-        raise JobFileErrors([_too_deep(name, None)]) from None
+        raise JobFileErrors([too_deep(name, None)]) from None
     lines = locate_keys(text)
     try:
         spec = JobFile.model_validate(data)
@@ -327,6 +327,11 @@ def _resolve_event(spec: JobFile, path: Path, lines: dict[str, int], *, check_fi
     except TimeExprError as exc:
         problem("event.holidays", str(exc))
         calendar = timeexpr.BusinessCalendar("JP")
+    for key, text in _time_expressions(spec):  # all of them, also of steps this seminar does not plan
+        try:
+            timeexpr.parse(text)
+        except TimeExprError as exc:
+            problem(key, str(exc))
     if ev.templates is not None and check_files and not (path.parent / ev.templates).is_dir():
         problem("event.templates", f"template folder not found at {path.parent / ev.templates} (the path is "
                                    "relative to the job file): fix the path, create the folder, or remove the key "
@@ -343,136 +348,13 @@ def _resolve_event(spec: JobFile, path: Path, lines: dict[str, int], *, check_fi
                  calendar=calendar, lines=lines)
 
 
-# --- places: key paths and lines ----------------------------------------------------------
-
-def key_path(loc: tuple[Any, ...]) -> str:
-    """('mail', 1, 'at') -> 'mail[2].at' (list positions are 1-based, as people count tables)."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part + 1}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
-
-
-def find_line(lines: dict[str, int], key: str) -> int | None:
-    """The line of `key`, or of its nearest enclosing table when the key itself is not written."""
-    while key:
-        if key in lines:
-            return lines[key]
-        key = re.sub(r"(\[\d+\]|\.[^.\[]*)$", "", key) if ("." in key or "[" in key) else ""
-    return None
-
-
-_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-_ASSIGN = re.compile(r"^\s*((?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'))*)\s*=")
-
-
-def locate_keys(text: str) -> dict[str, int]:
-    """Map key paths to 1-based line numbers by scanning the TOML text (tables, arrays of tables, keys).
-
-    Only lines that start outside any string, array or inline table can name a key, so the contents of
-    multi-line strings and arrays are never mistaken for keys.
-    """
-    lines: dict[str, int] = {}
-    counts: dict[str, int] = {}
-    table = ""
-    scanner = _ValueScanner()
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not scanner.is_idle:
-            scanner.feed(line)
-            continue
-        header = _HEADER.match(line)
-        if header and not _ASSIGN.match(line):
-            name = _dotted(header.group(2))
-            if header.group(1) == "[[":
-                parent = _array_parent(name, counts)
-                counts[parent] = counts.get(parent, 0) + 1
-                table = f"{parent}[{counts[parent]}]"
-            else:
-                table = _array_parent(name, counts)
-            lines.setdefault(table, number)
-            continue
-        assign = _ASSIGN.match(line)
-        if assign:
-            key = _dotted(assign.group(1))
-            lines.setdefault(f"{table}.{key}" if table else key, number)
-            scanner.feed(line[assign.end():])
-    return lines
-
-
-def _too_deep_line(text: str) -> int | None:
-    """The first line where lists and inline tables nest deeper than MAX_DEPTH, if any."""
-    scanner = _ValueScanner()
-    for number, line in enumerate(text.splitlines(), start=1):
-        scanner.feed(line)
-        if scanner.peak > MAX_DEPTH:
-            return number
-    return None
-
-
-def _too_deep(name: str, line: int | None) -> JobFileError:
-    return JobFileError(f"TOML syntax error: lists or tables nested more than {MAX_DEPTH} deep; a job file "
-                        "needs only a few levels", path=name, line=line)
-
-
-class _ValueScanner:
-    """Follows strings (with escapes), comments and bracket depth across the lines of a TOML value."""
-
-    def __init__(self) -> None:
-        self.quote: str | None = None  # the open string's delimiter: one or three quote characters
-        self.depth = 0  # open [ and { outside strings
-        self.peak = 0  # the deepest `depth` seen
-
-    @property
-    def is_idle(self) -> bool:
-        return self.quote is None and self.depth == 0
-
-    def feed(self, line: str) -> None:
-        i = 0
-        while i < len(line):
-            if self.quote:
-                if self.quote[0] == '"' and line[i] == "\\":
-                    i += 2
-                    continue
-                if line.startswith(self.quote, i):
-                    i += len(self.quote)
-                    self.quote = None
-                    continue
-                i += 1
-                continue
-            char = line[i]
-            if char == "#":
-                break
-            if char in "\"'":
-                self.quote = char * 3 if line.startswith(char * 3, i) else char
-                i += len(self.quote)
-                continue
-            if char in "[{":
-                self.depth += 1
-                self.peak = max(self.peak, self.depth)
-            elif char in "]}":
-                self.depth = max(0, self.depth - 1)
-            i += 1
-        if self.quote in ('"', "'"):
-            self.quote = None  # a one-line string cannot span lines: TOML itself reports that
-
-
-def _dotted(raw: str) -> str:
-    parts = re.findall(r"\"[^\"]*\"|'[^']*'|[^.\s]+", raw)
-    return ".".join(p.strip("\"'") for p in parts)
-
-
-def _array_parent(name: str, counts: dict[str, int]) -> str:
-    """Within `[[event.speakers]]`, `event` may itself be an array; index by the latest element."""
-    parts = name.split(".")
-    out = ""
-    for part in parts[:-1]:
-        out = f"{out}.{part}" if out else part
-        if out in counts:
-            out = f"{out}[{counts[out]}]"
-    return f"{out}.{parts[-1]}" if out else parts[-1]
+def _time_expressions(spec: JobFile) -> list[tuple[str, str]]:
+    """(key, text) of every `at` of the job file."""
+    found = [(f"mail[{i}].at", m.at) for i, m in enumerate(spec.mail or (), start=1)]
+    found.append(("report.at", spec.report.at))
+    if spec.survey is not None:
+        found += [("survey.at", spec.survey.at), ("survey.remind_at", spec.survey.remind_at)]
+    return found
 
 
 def _pydantic_error(name: str, lines: dict[str, int], err: dict[str, Any]) -> JobFileError:
@@ -483,10 +365,16 @@ def _pydantic_error(name: str, lines: dict[str, int], err: dict[str, Any]) -> Jo
     kind = err["type"]
     if kind == "extra_forbidden":
         message = f"unknown key {loc[-1]!r}{_suggest(loc)}"
+    elif kind == "missing" and len(loc) == 1:
+        return JobFileError(f"the [{loc[0]}] table is missing: every job file needs one (see {EXAMPLE_JOB})",
+                            path=name, key=key, line=1)
     elif kind == "missing":
         message = "required key is missing"
+    elif kind in _CONSTRAINT_MESSAGES:
+        message = _CONSTRAINT_MESSAGES[kind].format(**err.get("ctx", {})) + f" (got {_toml_repr(err.get('input'))})"
     elif kind == "string_pattern_mismatch":
-        message = f"{_PATTERN_HINT} (got {_toml_repr(err.get('input'))})"
+        hint = _NAME_HINT if key.endswith(".name") else _PATTERN_HINT
+        message = f"{hint} (got {_toml_repr(err.get('input'))})"
     elif kind in _TYPE_MESSAGES:
         message = _FIELD_HINTS.get(key, _TYPE_MESSAGES[kind]) + f" (got {_toml_repr(err.get('input'))})"
     else:
@@ -507,7 +395,17 @@ _TYPE_MESSAGES = {
     "datetime_type": "expected a datetime with offset, without quotes, e.g. 2027-01-21T18:00:00+09:00",
     "model_type": "expected a table",
 }
+_CONSTRAINT_MESSAGES = {
+    "string_too_short": "must not be empty",
+    "string_too_long": "is too long: at most {max_length} characters",
+    "too_short": "needs at least {min_length} item",
+    "greater_than": "expected a number greater than {gt}",
+    "literal_error": "expected {expected}",
+}
+EXAMPLE_JOB = "jobs/example-seminar.toml"
 _FIELD_HINTS = {"event.duration": 'expected a duration like "90m" or "1h30m", or a number of minutes'}
+_NAME_HINT = ("use lower-case letters a-z, digits, '_' and '-', starting with a letter or digit, "
+              'e.g. "early"')
 _PATTERN_HINT = ("use lower-case letters a-z, digits, '.', '_' and '-', starting with a letter or digit, "
                  'e.g. "publitech-2027-01"')
 

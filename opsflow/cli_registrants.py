@@ -56,6 +56,8 @@ def import_(app, event: str, file: Path | None, dry_run: bool, as_json: bool) ->
     store = app.store()
     stored = app.stored_event(store, event)
     read = read_event_csv(stored, file)
+    if not read.people:
+        raise _nobody(read)
     report = import_people(store, event, read, now(), dry_run=dry_run)
     if as_json:
         click.echo(json.dumps(_report_data(report, len(read.people)), ensure_ascii=False, indent=2))
@@ -228,6 +230,19 @@ def _print_report(report, in_file: int | None) -> None:
         click.echo(f"  {report.blank_rows} blank rows skipped")
     for problem in report.problems:
         click.echo(f"Warning: {source} row {problem.row}: {problem.reason}; row skipped", err=True)
+
+
+def _nobody(read) -> Exception:
+    """The error for a file with no usable person in it: most likely the wrong file, so nothing changes."""
+    from .errors import InputError
+
+    shown = _shown(str(read.path))
+    if not read.problems:
+        return InputError(f"{shown}:{read.header_row}: nobody to import: no rows under the header; nothing was "
+                          "changed. Check that it is the form's export with its answers")
+    listed = "; ".join(f"row {p.row}: {p.reason}" for p in read.problems[:5])
+    more = f"; and {len(read.problems) - 5} more" if len(read.problems) > 5 else ""
+    return InputError(f"{shown}: nobody to import, no row is usable ({listed}{more}); nothing was changed")
 
 
 def _shown(path: str) -> str:

@@ -132,7 +132,7 @@ def test_survey_import_without_matching_columns(run, held, tmp_path):  # noqa: F
     answers.write_text("満足度,ご感想\n5,よかった\n", encoding="utf-8")
     result = run("survey", "import", "example-seminar", str(answers))
     assert result.exit_code == 2
-    assert result.stderr == (f"Error: {answers}: no token or email column to match answers to people; the columns "
+    assert result.stderr == (f"Error: {answers}:1: no token or email column to match answers to people; the columns "
                              "are: 満足度, ご感想; put {token} or {email} in the survey URL so the form records it\n")
 
 

@@ -58,7 +58,7 @@ def test_import_file_without_email_column(run, applied, tmp_path):  # noqa: F811
     (tmp_path / "bad.csv").write_text("氏名,所属\n山田 太郎,加賀市\n", encoding="utf-8")
     result = run("registrants", "import", "example-seminar", "bad.csv")
     assert (result.exit_code, result.stderr) == (2, (
-        "Error: bad.csv: no email column; the columns are: 氏名, 所属; name it under [registrants.columns] "
+        "Error: bad.csv:1: no email column; the columns are: 氏名, 所属; name it under [registrants.columns] "
         'email = "..." in the job file\n'))
 
 

@@ -202,7 +202,7 @@ def test_no_email_column_lists_the_columns(tmp_path):
     with pytest.raises(InputError) as err:
         read_registrants(path, source="jobs/registrants/form.csv")
     assert str(err.value) == (
-        "jobs/registrants/form.csv: no email column; the columns are: タイムスタンプ, 氏名, 連絡先; "
+        "jobs/registrants/form.csv:1: no email column; the columns are: タイムスタンプ, 氏名, 連絡先; "
         'name it under [registrants.columns] email = "..." in the job file'
     )
 
@@ -211,7 +211,7 @@ def test_mapping_to_a_missing_header(tmp_path):
     path = write_csv(tmp_path, "氏名,メールアドレス\n山田 太郎,a@x.jp\n")
     with pytest.raises(InputError) as err:
         read_registrants(path, columns={"organization": "自治体"}, source="list.csv")
-    assert str(err.value) == ('list.csv: [registrants.columns] organization = "自治体" is not a column of the file; '
+    assert str(err.value) == ('list.csv:1: [registrants.columns] organization = "自治体" is not a column of the file; '
                               "the columns are: 氏名, メールアドレス")
 
 
@@ -457,5 +457,5 @@ def test_no_name_column_lists_the_columns(tmp_path):
                     encoding="utf-8")
     with pytest.raises(InputError) as err:
         read_registrants(path, source="form.csv")
-    assert str(err.value) == ('form.csv: no name column; the columns are: タイムスタンプ, メールアドレス, 自治体名; '
+    assert str(err.value) == ('form.csv:1: no name column; the columns are: タイムスタンプ, メールアドレス, 自治体名; '
                               'name it under [registrants.columns] name = "..." in the job file')

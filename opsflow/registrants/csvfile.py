@@ -94,6 +94,7 @@ class CsvRead:
     problems: list[RowProblem]
     duplicates: list[Duplicate]
     blank_rows: int
+    header_row: int = 1  # the spreadsheet row of the header
 
 
 def read_registrants(
@@ -112,11 +113,11 @@ def read_registrants(
     path = Path(path)
     source = str(path) if source is None else source
     wanted = _check_roles(columns or {}, source)
-    text, used = _decode(_read_bytes(path, source), encoding, source)
+    text, used = _decode(_read_bytes(path, source), encoding, source, _FORCE_IN_JOB)
     records = _numbered_records(text, source)
 
     header_cells: list[str] | None = None
-    for _, cells in records:
+    for header_row, cells in records:
         if "".join(cells).strip():
             header_cells = cells
             break
@@ -124,12 +125,13 @@ def read_registrants(
         raise InputError(f"{source} is empty: it has no header row; export the registration form "
                          f"again as CSV with its column names (氏名, メールアドレス, ...)")
     headers = _unique_headers(header_cells)
-    chosen = _choose_columns(headers, wanted, source)
+    place = f"{source}:{header_row}"  # the header row, as Excel numbers it
+    chosen = _choose_columns(headers, wanted, place)
     if chosen["email"] is None:
-        raise InputError(f"{source}: no email column; the columns are: {', '.join(headers)}; "
+        raise InputError(f"{place}: no email column; the columns are: {', '.join(headers)}{_separator_hint(headers)}; "
                          f'name it under [registrants.columns] email = "..." in the job file')
     if chosen["name"] is None and chosen["family_name"] is None and chosen["given_name"] is None:
-        raise InputError(f"{source}: no name column; the columns are: {', '.join(headers)}; "
+        raise InputError(f"{place}: no name column; the columns are: {', '.join(headers)}; "
                          f'name it under [registrants.columns] name = "..." in the job file')
 
     reader = _RowReader(headers, chosen)
@@ -161,6 +163,7 @@ def read_registrants(
         problems=problems,
         duplicates=duplicates,
         blank_rows=blank_rows,
+        header_row=header_row,
     )
 
 
@@ -208,7 +211,8 @@ class _RowReader:
             return RowProblem(row, "no email address")
         email = normalise_email(raw_email)
         if email is None:
-            return RowProblem(row, f"'{raw_email}' is not a valid email address")
+            shown = raw_email if raw_email.isprintable() else raw_email.encode("unicode_escape").decode("ascii")
+            return RowProblem(row, f"'{shown}' is not a valid email address")
 
         family = _collapse(values[self.family]) if self.family is not None else ""
         given = _collapse(values[self.given]) if self.given is not None else ""
@@ -252,17 +256,48 @@ def _check_roles(columns: dict[str, str], source: str) -> dict[str, str]:
 
 def _read_bytes(path: Path, source: str, kind: str = "registrants CSV") -> bytes:
     try:
-        return path.read_bytes()
+        data = path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{kind} not found: {source}") from None
     except IsADirectoryError:
         raise InputError(f"cannot read {source}: it is a folder, not a CSV file") from None
     except OSError as err:
         raise InputError(f"cannot read {source}: {err.strerror or err}") from None
+    for magic, what in _NOT_CSV:
+        if data.lstrip()[:len(magic)].lower() == magic:
+            raise InputError(f"cannot read {source}: it is {what}, not a CSV file; open it and save it as "
+                             '"CSV UTF-8" (Excel: File > Save As)')
+    return data
 
 
-def _decode(data: bytes, encoding: str | None, source: str) -> tuple[str, str]:
-    """The text of the file and the codec used; a BOM never reaches the first header."""
+# The first bytes of files that are often saved or downloaded with a .csv name by mistake.
+_NOT_CSV = (
+    (b"pk\x03\x04", "an Excel workbook (.xlsx) or another ZIP file"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel workbook (.xls)"),
+    (b"%pdf", "a PDF document"),
+    (b"\x89png", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"\xff\xfe", "UTF-16 text (Excel's \"Unicode Text\")"),
+    (b"\xfe\xff", "UTF-16 text"),
+    (b"<!doctype html", "a web page (HTML)"),
+    (b"<html", "a web page (HTML)"),
+)
+_FORCE_IN_JOB = 'set encoding = "..." under [registrants] in the job file'
+_FORCE_OPTION = "give the encoding with --encoding"
+
+
+def _separator_hint(headers: list[str]) -> str:
+    """When the whole header is one cell with tabs or semicolons in it, say so."""
+    if len(headers) == 1:
+        for sep, name in (("\t", "tabs"), (";", "semicolons")):
+            if sep in headers[0]:
+                return f" (the values are separated by {name}, not commas: save the file as \"CSV UTF-8\")"
+    return ""
+
+
+def _decode(data: bytes, encoding: str | None, source: str, force: str) -> tuple[str, str]:
+    """The text of the file and the codec used; a BOM never reaches the first header. `force` says how
+    to name the encoding when it cannot be detected."""
     if encoding is None:
         try:
             text = data.decode("utf-8")
@@ -281,8 +316,7 @@ def _decode(data: bytes, encoding: str | None, source: str) -> tuple[str, str]:
         if text is not None and not _CP932_UNUSED.search(text):
             return text, "cp932"
         raise InputError(f"cannot read {source}: it is neither UTF-8 nor CP932 (Shift_JIS) text; "
-                         f'save it from Excel as "CSV UTF-8", or set encoding = "..." under '
-                         f"[registrants] in the job file")
+                         f'save it from Excel as "CSV UTF-8", or {force}')
     try:
         codecs.lookup(encoding)
         text = data.decode(encoding)
@@ -336,7 +370,7 @@ def _unique_headers(cells: list[str]) -> list[str]:
     return headers
 
 
-def _choose_columns(headers: list[str], wanted: dict[str, str], source: str) -> dict[str, int | None]:
+def _choose_columns(headers: list[str], wanted: dict[str, str], place: str) -> dict[str, int | None]:
     """The column index for each role: the mapping from the job file first, then the defaults."""
     by_key: dict[str, int] = {}
     for i, header in enumerate(headers):
@@ -347,13 +381,13 @@ def _choose_columns(headers: list[str], wanted: dict[str, str], source: str) -> 
             continue  # "" turns the role off
         i = headers.index(header.strip()) if header.strip() in headers else by_key.get(_header_key(header))
         if i is None:
-            raise InputError(f'{source}: [registrants.columns] {role} = "{header}" is not a column of '
+            raise InputError(f'{place}: [registrants.columns] {role} = "{header}" is not a column of '
                              f"the file; the columns are: {', '.join(headers)}")
         chosen[role] = i
     if "email" not in wanted:
         emails = _role_columns(headers, "email")
         if len(emails) > 1:
-            raise _ambiguous(source, "email", [headers[i] for i in emails],
+            raise _ambiguous(place, "email", [headers[i] for i in emails],
                              '; name the one to use under [registrants.columns] email = "..." in the job file')
     claimed = {i for i in chosen.values() if i is not None}
     for role in ROLES:
@@ -375,9 +409,9 @@ def _role_columns(headers: list[str], role: str) -> list[int]:
     return [i for i, h in enumerate(headers) if _header_key(re.sub(r" \(\d+\)$", "", h)) in names]
 
 
-def _ambiguous(source: str, role: str, headers: list[str], hint: str) -> InputError:
+def _ambiguous(place: str, role: str, headers: list[str], hint: str) -> InputError:
     shown = " and ".join(repr(h) for h in headers)
-    return InputError(f"{source}:1: {len(headers)} columns could hold the {role} address ({shown}), and "
+    return InputError(f"{place}: {len(headers)} columns could hold the {role} address ({shown}), and "
                       f"opsflow will not guess which{hint}")
 
 
@@ -388,6 +422,7 @@ class Table:
     encoding: str
     headers: tuple[str, ...]
     rows: list[tuple[int, dict[str, str]]]
+    header_row: int = 1
 
     def column(self, role: str, source: str) -> str | None:
         """The header that holds `role` ("email") by the same default names as registrant CSVs; two such
@@ -395,7 +430,7 @@ class Table:
         headers = list(self.headers)
         found = _role_columns(headers, role)
         if len(found) > 1:
-            raise _ambiguous(source, role, [headers[i] for i in found],
+            raise _ambiguous(f"{source}:{self.header_row}", role, [headers[i] for i in found],
                              "; remove the other one from the file and import it again")
         return headers[found[0]] if found else None
 
@@ -407,16 +442,17 @@ def read_table(path: Path, *, encoding: str | None = None, source: str | None = 
     `kind` names the file in messages ("survey answers CSV not found: ...")."""
     path = Path(path)
     source = str(path) if source is None else source
-    text, used = _decode(_read_bytes(path, source, kind), encoding, source)
+    text, used = _decode(_read_bytes(path, source, kind), encoding, source, _FORCE_OPTION)
     headers: list[str] | None = None
+    header_row = 1
     rows: list[tuple[int, dict[str, str]]] = []
     for row, cells in _numbered_records(text, source):
         if not "".join(cells).strip():
             continue
         if headers is None:
-            headers = _unique_headers(cells)
+            headers, header_row = _unique_headers(cells), row
             continue
         rows.append((row, {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(headers)}))
     if headers is None:
         raise InputError(f"{source} is empty: it has no header row")
-    return Table(used, tuple(headers), rows)
+    return Table(used, tuple(headers), rows, header_row)

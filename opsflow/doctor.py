@@ -21,7 +21,7 @@ class Check:
 
 
 def run_checks(settings: Settings, now: datetime) -> list[Check]:
-    checks = [_database(settings)]
+    checks = [_settings(settings), _database(settings)]
     events, job_check = _jobs(settings)
     checks.append(job_check)
     checks.append(_time_zones(events))
@@ -30,11 +30,18 @@ def run_checks(settings: Settings, now: datetime) -> list[Check]:
     return checks
 
 
+def _settings(settings: Settings) -> Check:
+    problems = settings.problems()
+    if problems:
+        return Check("settings", False, "\n       ".join(problems))
+    return Check("settings", True, "every setting given has a usable value")
+
+
 def _database(settings: Settings) -> Check:
     from .store import open_store
 
-    url = settings.database_url.reveal()
     try:
+        url = settings.database_url.reveal()
         store = open_store(url)
         version = store.schema_version()
         store.dispose()

@@ -30,6 +30,8 @@ def send_survey(store: Store, settings: Settings, event: Event, now: datetime, *
     """The `survey.send` step: the survey to attendees, the follow-up to the others (when asked)."""
     if event.spec.survey is None:
         raise NotFoundError(f"{event.id} has no [survey] in its job file")
+    if settings.survey_webhook_url and not dry_run:  # a bad webhook setting stops us before any mail goes out
+        settings.require("survey_webhook_secret")
     names = ["survey"] + (["followup"] if event.spec.survey.followup else [])
     if not dry_run:
         ensure_tokens(store, event, now)

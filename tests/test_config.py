@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from opsflow.config import RedactingFilter, Secret, Settings, load_settings, mask_url
+from opsflow.config import _ATTRS, RedactingFilter, Secret, Settings, load_settings, mask_url, url_password
 from opsflow.errors import ConfigError
 
 SECRET = "zoom-secret-Xy9"
+ATTR = {var: attr for attr, var in _ATTRS.items()}
 
 
 def test_defaults_without_anything(tmp_path):
@@ -64,9 +65,12 @@ def test_require_names_the_variable_and_what_to_put():
      "database: use sqlite:///FILE or postgresql+psycopg://USER@HOST:PORT/DB"),
 ])
 def test_invalid_values(var, value, message):
+    settings = load_settings({var: value}, None)  # a bad value is refused when it is read, not before
     with pytest.raises(ConfigError) as err:
-        load_settings({var: value}, None)
+        getattr(settings, ATTR[var])
     assert str(err.value) == message
+    with pytest.raises(ConfigError):
+        settings.require(ATTR[var])
 
 
 def test_logs_are_redacted():
@@ -81,3 +85,57 @@ def test_secret_and_mask_url():
     assert str(Secret("x")) == "***" and repr(Secret("x")) == "Secret('***')"
     assert mask_url("smtp://localhost:1025") == "smtp://localhost:1025"
     assert mask_url("smtps://user:p%40ss@mail.example.jp:465/") == "smtps://user:***@mail.example.jp:465/"
+
+
+@pytest.mark.parametrize("url,shown", [
+    ("smtp://u:pw@host:notaport", "smtp://u:***@host:notaport"),
+    ("smtp://u:pw@[::1", "smtp://u:***@[::1"),
+    ("postgresql+psycopg://u:p/w@h:abc/db", "postgresql+psycopg://u:***@h:abc/db"),  # an unencoded / in the password
+    ("smtp://u:p@ss@host:25", "smtp://u:***@host:25"),
+    ("https://hooks.example.jp/in?token=a@b", "https://hooks.example.jp/in?token=a@b"),
+    ("mailto:seminar@example.jp", "mailto:seminar@example.jp"),
+    ("not a url", "not a url"),
+])
+def test_mask_url_never_raises(url, shown):
+    assert mask_url(url) == shown
+    assert (url_password(url) is None) == (shown == url)
+
+
+def test_a_bad_setting_is_refused_only_when_read(tmp_path):
+    settings = load_settings({"OPSFLOW_MAIL_RATE": "0", "OPSFLOW_SMTP_URL": "smtp://u:pw-9@h:99999",
+                              "OPSFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}, None)
+    assert settings.database_url.reveal() == f"sqlite:///{tmp_path / 'x.db'}"  # status and apply still work
+    with pytest.raises(ConfigError, match=r"^OPSFLOW_MAIL_RATE='0' would send nothing: write off for no limit"):
+        settings.mail_rate
+    with pytest.raises(ConfigError) as err:
+        settings.require("smtp_url")
+    assert "pw-9" not in str(err.value) and "smtp://u:***@h:99999" in str(err.value)
+    assert "pw-9" in settings.secret_values()  # still redacted from logs
+    assert "pw-9" not in repr(settings) and "mail_rate='0'" in repr(settings)
+    assert [p.split("=")[0] for p in settings.problems()] == ["OPSFLOW_SMTP_URL", "OPSFLOW_MAIL_RATE"]
+
+
+@pytest.mark.parametrize("raw,rate", [("off", None), ("OFF", None), ("none", None), ("", None), ("30", 30.0),
+                                      ("0.5", 0.5)])
+def test_mail_rate_off_is_no_pacing(raw, rate):
+    assert load_settings({"OPSFLOW_MAIL_RATE": raw}, None).mail_rate == rate
+
+
+def test_dotenv_that_is_not_utf8_names_its_line(tmp_path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_bytes("OPSFLOW_JOBS_DIR=jobs\nOPSFLOW_ORGANIZER=事務局\n".encode("cp932"))
+    with pytest.raises(ConfigError) as err:
+        load_settings({}, dotenv)
+    assert str(err.value) == f"{dotenv}:2: not UTF-8 text: save the settings file as UTF-8"
+
+
+def test_dotenv_with_a_byte_order_mark(tmp_path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("OPSFLOW_JOBS_DIR=from-notepad\n", encoding="utf-8-sig")
+    assert load_settings({}, dotenv).jobs_dir == Path("from-notepad")
+
+
+def test_list_unsubscribe_scheme_is_normalised():
+    assert load_settings({"OPSFLOW_LIST_UNSUBSCRIBE": "MAILTO:a@example.jp"}, None).list_unsubscribe == "mailto:a@example.jp"
+    assert load_settings({"OPSFLOW_LIST_UNSUBSCRIBE": "HTTPS://x.example.jp/u"}, None).list_unsubscribe == \
+        "https://x.example.jp/u"

@@ -3,6 +3,7 @@ Python, registrants cannot inject HTML, and webhook signatures are checked in co
 
 from __future__ import annotations
 
+import base64
 import http.server
 import inspect
 import json
@@ -165,6 +166,202 @@ def _readable(path: Path) -> bytes:
     message = message_from_bytes(data, policy=default_policy)
     parts = [part.get_payload(decode=True) or b"" for part in message.walk() if not part.is_multipart()]
     return b"\n".join([data, str(message).encode(), *parts])
+
+
+# --- a unique password in every credential-bearing setting, through every command ----------------
+
+# One password per setting that can carry one; each is used where the setting works and where it fails.
+PASSWORDS = {
+    "OPSFLOW_ZOOM_CLIENT_SECRET": "zoomCS-Uq1-Lr8Hs",
+    "OPSFLOW_SMTP_URL": "smtpPw-Uq2%2FWk4",  # as written in the URL; opsflow logs in with "smtpPw-Uq2/Wk4"
+    "OPSFLOW_DATABASE_URL": "dbPw-Uq3-Tz6Pb",
+    "OPSFLOW_SURVEY_WEBHOOK_URL": "hookPw-Uq4-Vm2Qc",
+    "OPSFLOW_SURVEY_WEBHOOK_SECRET": "hookKey-Uq5-Nd7Ry",
+    "OPSFLOW_ZOOM_API_URL": "apiPw-Uq6-Gx3Je",
+    "OPSFLOW_ZOOM_OAUTH_URL": "oauthPw-Uq7-Ky5Wa",
+    "OPSFLOW_LIST_UNSUBSCRIBE": "listPw-Uq8-Fb9Ut",
+}
+WRONG_ZOOM_PASSWORD = "zoomCS-wrong-Uq9-Cz1"
+EVERY_PASSWORD = (*PASSWORDS.values(), "smtpPw-Uq2/Wk4", WRONG_ZOOM_PASSWORD)
+
+
+def _with_password(url: str, password: str, user: str = "ops") -> str:
+    """`url` with `user:password@` in front of its host."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{user}:{password}@{rest.split('@')[-1]}"
+
+
+@pytest.fixture
+def credential_database(request, tmp_path) -> str:
+    """PostgreSQL with a password in its URL when it is configured (it accepts and ignores it), else SQLite."""
+    from .conftest import PG_URL
+
+    if not PG_URL:
+        return f"sqlite:///{tmp_path / 'opsflow.db'}"
+    url = request.getfixturevalue("pg_url")
+    return _with_password(url, PASSWORDS["OPSFLOW_DATABASE_URL"], user=url.split("://")[1].split("@")[0])
+
+
+def test_no_password_of_any_setting_shows_anywhere(cli_run, tmp_path, example_jobs, smtp_sink, webhook_receiver,
+                                                  credential_database):
+    """Every command with every password in use, then every command that reads a setting with it wrong;
+    no password is in any output (with --debug too), log, database, outbox or file written."""
+    from .test_cli import _commands
+
+    hook_url, hooks = webhook_receiver
+    outbox, event = tmp_path / "outbox", "example-seminar"
+    pw = PASSWORDS
+    answers = tmp_path / "answers.csv"
+    with FakeZoom(client_secret=pw["OPSFLOW_ZOOM_CLIENT_SECRET"]) as zoom:
+        good = {"OPSFLOW_DATABASE_URL": credential_database,
+                "OPSFLOW_ZOOM_ACCOUNT_ID": zoom.account_id, "OPSFLOW_ZOOM_CLIENT_ID": zoom.client_id,
+                "OPSFLOW_ZOOM_CLIENT_SECRET": pw["OPSFLOW_ZOOM_CLIENT_SECRET"], "OPSFLOW_ZOOM_API_URL": zoom.api_url,
+                "OPSFLOW_ZOOM_OAUTH_URL": zoom.oauth_url, "OPSFLOW_SMTP_URL": f"file:{outbox}",
+                "OPSFLOW_MAIL_FROM": MAIL_FROM, "OPSFLOW_LIST_UNSUBSCRIBE": "mailto:seminar@example.jp",
+                "OPSFLOW_SURVEY_WEBHOOK_URL": _with_password(hook_url, pw["OPSFLOW_SURVEY_WEBHOOK_URL"], "hook"),
+                "OPSFLOW_SURVEY_WEBHOOK_SECRET": pw["OPSFLOW_SURVEY_WEBHOOK_SECRET"]}
+        smtp_login = f"smtp://mailer:{pw['OPSFLOW_SMTP_URL']}@127.0.0.1:{smtp_sink.port}"  # the sink offers no AUTH
+        wrong = {  # (what, the setting wrong, a command that reads it, its exit code)
+            "smtp login": ({"OPSFLOW_SMTP_URL": smtp_login}, ["send", event, "mail.reminder.1d", "--no-sync"], 1),
+            "smtp unreachable": ({"OPSFLOW_SMTP_URL": f"smtps://mailer:{pw['OPSFLOW_SMTP_URL']}@127.0.0.1:9"},
+                                 ["send", event, "mail.reminder.1d", "--no-sync"], 1),
+            "smtp port": ({"OPSFLOW_SMTP_URL": f"smtp://mailer:{pw['OPSFLOW_SMTP_URL']}@127.0.0.1:99999"},
+                          ["send", event, "mail.reminder.1d", "--no-sync"], 2),
+            "smtp scheme": ({"OPSFLOW_SMTP_URL": f"imap://mailer:{pw['OPSFLOW_SMTP_URL']}@[::1"},
+                            ["send", event, "mail.reminder.1d", "--no-sync"], 2),
+            "database down": ({"OPSFLOW_DATABASE_URL": f"postgresql+psycopg://ops:{pw['OPSFLOW_DATABASE_URL']}"
+                                                       "@127.0.0.1:9/ops?connect_timeout=2"}, ["status"], 1),
+            "database port": ({"OPSFLOW_DATABASE_URL": f"postgresql+psycopg://ops:{pw['OPSFLOW_DATABASE_URL']}"
+                                                       "@db.example.jp:abc/ops"}, ["apply"], 2),
+            "webhook down": ({"OPSFLOW_SURVEY_WEBHOOK_URL": f"http://hook:{pw['OPSFLOW_SURVEY_WEBHOOK_URL']}"
+                                                            "@127.0.0.1:9/in"}, ["send", event, "survey"], 1),
+            "webhook scheme": ({"OPSFLOW_SURVEY_WEBHOOK_URL": f"ftp://hook:{pw['OPSFLOW_SURVEY_WEBHOOK_URL']}"
+                                                              "@survey.example.jp/in"}, ["send", event, "survey"], 2),
+            "zoom secret": ({"OPSFLOW_ZOOM_CLIENT_SECRET": WRONG_ZOOM_PASSWORD}, ["zoom", "show", event, "--remote"], 1),
+            "zoom api url": ({"OPSFLOW_ZOOM_API_URL": _with_password(zoom.api_url, pw["OPSFLOW_ZOOM_API_URL"])},
+                             ["zoom", "show", event, "--remote"], 2),
+            "zoom api scheme": ({"OPSFLOW_ZOOM_API_URL": f"ftp://zoom:{pw['OPSFLOW_ZOOM_API_URL']}@api.zoom.us/v2"},
+                                ["registrants", "sync", event], 2),
+            "zoom oauth url": ({"OPSFLOW_ZOOM_OAUTH_URL": _with_password(zoom.oauth_url, pw["OPSFLOW_ZOOM_OAUTH_URL"])},
+                               ["zoom", "show", event, "--remote"], 2),
+            "list unsubscribe": ({"OPSFLOW_LIST_UNSUBSCRIBE": f"https://list:{pw['OPSFLOW_LIST_UNSUBSCRIBE']}"
+                                                              "@lists.example.jp/u"},
+                                 ["send", event, "mail.reminder.1d", "--no-sync"], 2),
+        }
+        results = []
+
+        def run(what: str, args: list[str], env: dict[str, str], code: int) -> None:
+            results.append((what, args, cli_run(*args, **env), code))
+
+        with collect_opsflow_logs() as logs:
+            for args, code in [
+                (["validate", "--json"], 0), (["plan", "--json"], 0), (["apply", "--json"], 0), (["doctor"], 0),
+                (["zoom", "create", event, "--json"], 0), (["zoom", "show", event, "--remote", "--json"], 0),
+                (["zoom", "update", event, "--dry-run"], 0), (["registrants", "import", event, "--json"], 0),
+                (["registrants", "add", event, "late@city.example.lg.jp", "--name", "遅 参加"], 0),
+                (["registrants", "cancel", event, "late@city.example.lg.jp"], 0),
+                (["registrants", "sync", event, "--json"], 0), (["registrants", "list", event, "--json"], 0),
+                (["preview", event, "invitation"], 0), (["send", event, "invitation", "--json"], 0),
+                (["deliveries", event, "--json"], 0), (["deliveries", "list", event], 0),
+                (["deliveries", "resolve", event, "--as-sent"], 0),
+            ]:
+                run("good", args, good, code)
+            for what, (change, args, code) in wrong.items():
+                if what.startswith("webhook"):
+                    continue  # the survey needs the report: below
+                run(what, args, {**good, **change}, code)
+                run(f"{what}, --debug", ["--debug", *args], {**good, **change}, 1)  # the traceback, exit code 1
+
+            (meeting_id,) = zoom.meetings
+            people = zoom.registrants(meeting_id)[:10]
+            start = datetime.now(timezone.utc) - timedelta(hours=3)
+            zoom.end_meeting(meeting_id, ended_at=start + timedelta(minutes=90), participants=[
+                {"name": p["last_name"], "user_email": p["email"], "registrant_id": p["id"], "join_time": start,
+                 "leave_time": start + timedelta(minutes=60)} for p in people])
+            answers.write_text("メールアドレス,ご意見\n" + "".join(f"{p['email']},よかった\n" for p in people[:5]),
+                               encoding="utf-8")
+            run("good", ["report", "fetch", event, "--json"], good, 0)
+            for what in ("webhook scheme", "webhook down"):
+                change, args, code = wrong[what]
+                run(what, args, {**good, **change}, code)
+                run(f"{what}, --debug", ["--debug", *args], {**good, **change}, 1)  # the traceback, exit code 1
+            for args, code in [
+                (["send", event, "survey", "--json"], 0),
+                (["report", "show", event, "--json"], 0), (["report", "export", event, "--csv", str(tmp_path / "a.csv")], 0),
+                (["report", "draft", event, "--output", str(tmp_path / "draft.md")], 0),
+                (["survey", "import", event, str(answers), "--json"], 0), (["summary", event], 0),
+                (["summary", event, "--send"], 0), (["series", "publitech-seminar", "--json"], 0),
+                (["run-due", "--dry-run", "--json"], 0), (["run-due"], 0), (["status"], 0),
+                (["status", event, "--json"], 0), (["registrants", "purge", event, "--older-than", "0d", "--dry-run"], 2),
+                (["zoom", "delete", event, "--dry-run"], 0), (["demo", "--output", str(tmp_path / "demo")], 0),
+            ]:
+                run("good", args, good, code)
+            everything_wrong = {k: v for change, _, _ in wrong.values() for k, v in change.items()}
+            run("doctor, everything wrong", ["doctor"], {**good, **everything_wrong}, 1)
+        scheduler = _scheduler_output(tmp_path, good)
+
+    for what, args, result, code in results:
+        shown = result.stdout + result.stderr
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            shown += "".join(traceback.format_exception(*result.exc_info))  # what --debug prints
+        assert result.exit_code == code, (what, args, result.output, result.exception)
+        assert [p for p in EVERY_PASSWORD if p in shown] == [], (what, args, shown)
+    assert logs.lines and [p for p in EVERY_PASSWORD if p in "\n".join(logs.lines)] == []
+    assert scheduler and [p for p in EVERY_PASSWORD if p in scheduler] == [], scheduler
+
+    commands = {name for name, command in _commands() if not hasattr(command, "commands")}
+    ran = {"scheduler"}
+    for _, args, _, _ in results:
+        words = [a for a in args if a != "--debug"]
+        ran.add(" ".join(words[:2]) if " ".join(words[:2]) in commands else words[0])
+    assert commands - ran == set(), "every command ran"
+
+    # the passwords were in use: Zoom took the secret, the hook got its user and password and was signed
+    assert zoom.tokens_issued >= 1
+    (headers, body), = hooks
+    assert headers["Authorization"] == "Basic " + base64.b64encode(
+        f"hook:{pw['OPSFLOW_SURVEY_WEBHOOK_URL']}".encode()).decode()
+    assert verify_signature(pw["OPSFLOW_SURVEY_WEBHOOK_SECRET"], headers["X-Opsflow-Timestamp"], body,
+                            headers["X-Opsflow-Signature"])
+    del headers["Authorization"]
+    assert [p for p in EVERY_PASSWORD if p in json.dumps(headers) + body.decode()] == []
+
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert len(list(outbox.glob("*.eml"))) >= 40 and (tmp_path / "draft.md").is_file()
+    for path in files:  # the database (and its WAL), every mail, the exports, the demo, anything written
+        assert [p for p in EVERY_PASSWORD if p.encode() in _readable(path)] == [], path
+    assert [p for p in EVERY_PASSWORD if p in _database_text(credential_database)] == []
+
+
+def _scheduler_output(folder: Path, env: dict[str, str]) -> str:
+    """`opsflow scheduler` run for a few seconds with these settings, then stopped: everything it printed."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    process = subprocess.Popen([sys.executable, "-m", "opsflow", "scheduler", "--poll", "1"], cwd=folder,
+                               env={**os.environ, **env, "OPSFLOW_JOBS_DIR": str(folder / "jobs")},
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    time.sleep(4)
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=60)
+    return output + f"\nexit {process.returncode}"
+
+
+def _database_text(url: str) -> str:
+    """Every row of every table of the database, as text."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            names = sa.inspect(conn).get_table_names()
+            return "\n".join(str(row) for name in names
+                             for row in conn.execute(sa.text(f'SELECT * FROM "{name}"')))
+    finally:
+        engine.dispose()
 
 
 # --- templates cannot reach Python ---------------------------------------------------------------

@@ -17,7 +17,9 @@ from email.policy import default
 
 from . import store as db
 from .config import Settings
-from .context import event_context, message_context, organizer_context, recipient_context, survey_context
+from .context import (
+    SAMPLE_RECIPIENT, event_context, message_context, organizer_context, recipient_context, survey_context,
+)
 from .delivery import BatchReport, Pace, send_batch
 from .errors import InputError, NotFoundError
 from .ics import event_ics
@@ -117,6 +119,7 @@ class MessageFactory:
                  renderer: Renderer | None = None, *, preview: bool = False) -> None:
         self.store, self.settings, self.event, self.target = store, settings, event, target
         self.send_at = send_at
+        self.preview = preview
         self.renderer = renderer or renderer_for(event.spec.event.language, _event_templates(event),
                                                  settings.templates_dir)
         sender = settings.mail_from or (PREVIEW_SENDER if preview else settings.require("mail_from"))
@@ -167,9 +170,10 @@ class MessageFactory:
         if row is None:
             with self.store.read() as conn:
                 found = db.get_registrant(conn, self.event.id, email)
-            if found is None:
+            if found is None and not self.preview:
                 raise NotFoundError(f"{email} is not registered for {self.event.id}")
-            row = dict(found)
+            # a dry run may name people the CSV import has not stored yet: checked with a sample's details
+            row = dict(found) if found is not None else {**SAMPLE_RECIPIENT, "email": email}
             if len(self._cache) > 1000:
                 self._cache.clear()
             self._cache[email] = row

@@ -222,8 +222,7 @@ def _zoom_survey(zoom: Zoom, event: Event, row: dict[str, Any]) -> str:
 def _release(store: Store, event_id: str, now: datetime) -> None:
     """Give up the claim at once, so that the next attempt searches Zoom before creating."""
     with store.begin() as conn:
-        db.update_zoom_meeting(conn, event_id, {"lease_owner": None, "lease_until": now - timedelta(seconds=1)},
-                               now)
+        db.update_zoom_meeting(conn, event_id, {"lease_owner": None, "lease_until": None}, now)
 
 
 def sync_after_apply(store: Store, make_zoom, events: list[Event], now: datetime, *,

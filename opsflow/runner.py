@@ -82,7 +82,7 @@ def run_due(ctx: RunContext, *, event_id: str | None = None) -> list[StepResult]
             results[step["id"]] = result
             if result.state != "waiting":
                 finished.add(step["id"])
-                progress = progress or result.state == "done"
+                progress = progress or result.state != "skipped"
         # a step that waited for one done in this pass may run now, and a step done may have made
         # another due (new registrants reopen the invitation): go again until a pass changes nothing
         if not progress or ctx.dry_run:
@@ -193,9 +193,11 @@ def _stopped(ctx: RunContext, event: Event, step, exc: BatchStopped) -> StepResu
 
 
 def _deadline(step, event: Event) -> datetime:
-    """Until when a step may be retried: a time per kind, and never past the start for a reminder."""
-    deadline = step["due_at"] + DEADLINES.get(step["kind"], DEFAULT_DEADLINE)
-    return min(deadline, event.start_at) if step["kind"] in REMINDER_KINDS else deadline
+    """Until when a step may be retried: a mail to registrants until the seminar starts (it is useful
+    until then, even when found late); any other step for a time per kind after it was due."""
+    if step["kind"] in REMINDER_KINDS:
+        return event.start_at
+    return step["due_at"] + DEADLINES.get(step["kind"], DEFAULT_DEADLINE)
 
 
 def _retry(ctx: RunContext, event: Event, step, error: str, not_before: datetime | None = None) -> None:

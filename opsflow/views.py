@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 from typing import TYPE_CHECKING
 
+from .needs import first_unfinished
+
 if TYPE_CHECKING:  # the data modules pull in pydantic; `status` needs none of them
     from .apply import ApplyResult
     from .jobspec import Event
@@ -79,10 +81,15 @@ def status_data(events: list, steps: list, deliveries: dict[str, dict[str, int]]
         })
     attention = []
     for event in out:
+        rows = {s["key"]: s for s in by_event.get(event["id"], [])}
         for step in event["steps"]:
             if step["state"] in ("failed", "missed"):
                 attention.append({"event": event["id"], "what": step["key"], "state": step["state"],
                                   "detail": step["last_error"] or ""})
+            before = first_unfinished(rows[step["key"]], rows) if step["state"] == "planned" else None
+            if before is not None and before["state"] == "failed":
+                attention.append({"event": event["id"], "what": step["key"], "state": "blocked",
+                                  "detail": f"waits for {before['key']}, which failed"})
         if event["deliveries"].get("ambiguous"):
             attention.append({"event": event["id"], "what": "deliveries", "state": "ambiguous",
                               "detail": f"{event['deliveries']['ambiguous']} may or may not have been delivered"})

@@ -153,8 +153,7 @@ def reopen_invitations(conn: Connection, event_id: str, now: datetime) -> int:
     s = steps.c
     return conn.execute(
         steps.update()
-        .where(s.event_id == event_id, s.kind == "mail.invitation", s.state.in_(("done", "failed")),
-               s.due_at <= now)
+        .where(s.event_id == event_id, s.kind == "mail.invitation", s.state.in_(("done", "failed")))
         .values(state="planned", retry_at=now, last_error="new registrants since it went out",
                 lease_owner=None, lease_until=None, updated_at=now)
     ).rowcount

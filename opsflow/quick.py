@@ -2,9 +2,9 @@
 
 `opsflow run-due` starts every minute; loading the CLI, the settings and SQLAlchemy costs far more
 than the answer. This module reads only OPSFLOW_DATABASE_URL and OPSFLOW_JOBS_DIR (the environment,
-then plain `KEY=value` lines of `.env`), asks SQLite directly whether a step is due, and looks at the
+then `.env` through python-dotenv's reader, as `opsflow.config` does), asks SQLite directly whether a step is due, and looks at the
 job files' modification times (a changed job file or CSV is applied again by the ordinary path). It
-answers True, False or None ("cannot tell": PostgreSQL, an unusual `.env`, a new or older database),
+answers True, False or None ("cannot tell": PostgreSQL, an unreadable `.env`, a new or older database),
 and on None the ordinary path runs. Every other setting is read by `opsflow.config`.
 """
 
@@ -26,28 +26,22 @@ JOB_FILES = "SELECT path, mtime_ns, size, csv_path, csv_mtime_ns, csv_size FROM 
 
 
 def setting(name: str, default: str, environ=None, dotenv_path: str = ".env") -> str | None:
-    """The setting `name` as `opsflow.config` would read it, or None when `.env` is not plain."""
+    """The setting `name` as `opsflow.config` reads it: the environment, then `.env` read by
+    python-dotenv's own reader (the same rules, at a fraction of the CLI's start-up cost); None when
+    `.env` cannot be read (the ordinary path then explains)."""
     env = os.environ if environ is None else environ
     value = env.get(name, "").strip()
     if value:
         return value
     if not os.path.isfile(dotenv_path):
         return default
-    with open(dotenv_path, encoding="utf-8", errors="replace") as lines:
-        for raw in lines:
-            line = raw.strip()
-            if line.startswith("export "):
-                line = line[len("export "):].strip()
-            if not line.startswith(name):
-                continue
-            key, _, value = line.partition("=")
-            value = value.strip()
-            if key.strip() != name or "$" in value or "#" in value or "\\" in value:
-                return None
-            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-                value = value[1:-1]
-            return value or default
-    return default
+    from dotenv.main import dotenv_values
+
+    try:
+        values = dotenv_values(dotenv_path, encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return (values.get(name) or "").strip() or default
 
 
 def database_url(environ=None, dotenv_path: str = ".env") -> str | None:

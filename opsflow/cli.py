@@ -57,13 +57,36 @@ class App:
         return event_from_json(row["spec_json"], row["source_path"])
 
     def load_events(self, files: tuple[Path, ...]):
-        from .jobspec import job_paths, load_jobs
+        from .jobspec import load_jobs
+
+        return load_jobs(self.job_paths(files))
+
+    def read_events(self, files: tuple[Path, ...]):
+        """(the events whose files load and plan, the problems of the others): one bad file stops no other."""
+        from .errors import JobFileError
+        from .jobspec import read_jobs
+        from .plan import plan_event
+
+        events, problems = read_jobs(self.job_paths(files))
+        good = []
+        for event in events:
+            try:
+                plan_event(event)
+            except JobFileError as exc:
+                problems.append(exc)
+                continue
+            good.append(event)
+        return good, problems
+
+    def job_paths(self, files: tuple[Path, ...]) -> list[Path]:
+        """FILES, or every job file in the jobs folder (which must hold one)."""
+        from .jobspec import job_paths
 
         paths = list(files) or job_paths(self.settings.jobs_dir)
         if not paths:
             raise NotFoundError(f"no job files (*.toml) in {self.settings.jobs_dir}: write one, "
                                 f"e.g. by copying {EXAMPLE}")
-        return load_jobs(paths)
+        return paths
 
 
 class OpsflowGroup(click.Group):
@@ -167,7 +190,8 @@ def apply(app: App, files: tuple[Path, ...], dry_run: bool, as_json: bool, now_t
     A new seminar gets its steps; a changed start time moves the steps still pending; a step removed
     from the file is cancelled; a step already run is never touched. When the seminar's Zoom meeting
     exists, a changed title, time or duration is sent to Zoom, and `cancelled = true` deletes the
-    meeting (unless `delete_on_cancel = false`). Safe to run again.
+    meeting (unless `delete_on_cancel = false`). A job file with a problem is reported (exit code 2)
+    and the others are applied all the same. Safe to run again.
 
     \b
     Example:
@@ -175,15 +199,19 @@ def apply(app: App, files: tuple[Path, ...], dry_run: bool, as_json: bool, now_t
         opsflow apply jobs/example-seminar.toml --dry-run
     """
     from .apply import apply_events
+    from .errors import JobFileErrors
     from .meeting import sync_after_apply
     from .views import apply_data, print_apply
 
-    events = app.load_events(files)
-    store, at = app.store(), now(now_text)
-    results = apply_events(store, events, at, dry_run=dry_run)
-    outcomes = sync_after_apply(store, app.zoom, events, at, dry_run=dry_run)
-    data = apply_data(results, dry_run, outcomes)
-    print_json(data) if as_json else print_apply(data)
+    events, problems = app.read_events(files)
+    if events:
+        store, at = app.store(), now(now_text)
+        results = apply_events(store, events, at, dry_run=dry_run)
+        outcomes = sync_after_apply(store, app.zoom, events, at, dry_run=dry_run)
+        data = apply_data(results, dry_run, outcomes)
+        print_json(data) if as_json else print_apply(data)
+    if problems:
+        raise JobFileErrors(problems)
 
 
 @cli.command()

@@ -1,16 +1,17 @@
-"""Settings from the environment and `.env`, validated once; secrets are masked wherever they are shown.
+"""Settings from the environment and `.env`, each checked when first read; secrets masked wherever shown.
 
 This is the only module that reads the environment. Everything else receives a `Settings` object.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote
 
 from .errors import ConfigError
 
@@ -45,20 +46,38 @@ class Secret:
 
 
 def mask_url(url: str) -> str:
-    """Return `url` with any password replaced by `***` (for display, logs and errors)."""
-    parts = urlsplit(url)
-    if parts.password is None:
+    """Return `url` with any password replaced by `***` (for display, logs and errors).
+
+    Never raises: a URL with a bad port or a broken IPv6 host is masked as written.
+    """
+    parts = _userinfo(url)
+    if parts is None or ":" not in parts[1]:
         return url
-    userinfo = f"{parts.username or ''}:{MASK}"
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, f"{userinfo}@{host}", parts.path, parts.query, parts.fragment))
+    before, userinfo, after = parts
+    return f"{before}{userinfo.partition(':')[0]}:{MASK}@{after}"
 
 
 def url_password(url: str) -> str | None:
-    """The password inside a URL, if any (so that it can be redacted from logs)."""
-    return urlsplit(url).password
+    """The password inside a URL, if any (so that it can be redacted from logs). Never raises."""
+    parts = _userinfo(url)
+    password = parts[1].partition(":")[2] if parts else ""
+    return password or None
+
+
+def _userinfo(url: str) -> tuple[str, str, str] | None:
+    """(`scheme://`, `user:password`, the rest) of a URL with an `@`, split without validating the rest.
+
+    The user part runs to the last `@` before any `?` or `#`, as a password may hold an unencoded `/`:
+    masking a little too much is better than showing a password.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return None
+    end = min((i for i in (rest.find("?"), rest.find("#")) if i != -1), default=len(rest))
+    userinfo, at, after = rest[:end].rpartition("@")
+    if not at:
+        return None
+    return scheme + sep, userinfo, after + rest[end:]
 
 
 # (environment variable, attribute, what to put there). The help text is shown when it is missing.
@@ -73,7 +92,7 @@ SETTINGS_HELP: dict[str, str] = {
     "OPSFLOW_MAIL_FROM": "the sender address, e.g. \"Seminar office <seminar@example.jp>\"",
     "OPSFLOW_MAIL_REPLY_TO": "the address replies go to, e.g. seminar-office@example.jp",
     "OPSFLOW_SMTP_TIMEOUT": "seconds to wait for each answer of the mail server before the batch stops (default 30)",
-    "OPSFLOW_MAIL_RATE": "the most messages a minute the mail server accepts, e.g. 30 for Exchange Online (default: no limit)",
+    "OPSFLOW_MAIL_RATE": "the most messages a minute the mail server accepts, e.g. 30 for Exchange Online, or off for no limit (the default)",
     "OPSFLOW_LIST_UNSUBSCRIBE": "a mailto: or https: link for List-Unsubscribe (optional)",
     "OPSFLOW_ORGANIZER": "the organizer's name as mail signs it, e.g. パブリテックセミナー事務局",
     "OPSFLOW_ORGANIZER_CONTACT": "how to reach the organizer, e.g. seminar@example.jp / 03-1234-5678",
@@ -106,13 +125,32 @@ _ATTRS = {
     "templates_dir": "OPSFLOW_TEMPLATES_DIR",
 }
 
-_SMTP_SCHEMES = ("smtp", "smtp+starttls", "smtps", "file")
-_DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
+_URL_SETTINGS = ("zoom_api_url", "zoom_oauth_url", "smtp_url", "database_url", "survey_webhook_url",
+                 "list_unsubscribe")
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """A setting whose value was refused. Reading it raises ConfigError, so one bad setting stops only
+    the commands that use it; `raw` is kept so that a password inside it can still be redacted."""
+
+    message: str
+    raw: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        return "Invalid(...)"
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Validated settings. Optional ones are None when unset; `require()` explains a missing one."""
+    """Settings from the environment. Optional ones are None when unset; `require()` explains a missing
+    one. A setting with a bad value raises ConfigError when it is read, not when the settings load."""
+
+    def __getattribute__(self, name: str):
+        value = object.__getattribute__(self, name)
+        if type(value) is Invalid:
+            raise ConfigError(value.message)
+        return value
 
     zoom_account_id: str | None = None
     zoom_client_id: str | None = None
@@ -137,11 +175,21 @@ class Settings:
     def __repr__(self) -> str:
         shown = []
         for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, Secret) and f.name in ("smtp_url", "database_url"):
-                value = mask_url(value.reveal())
+            value = self._raw(f.name)
+            if f.name in _URL_SETTINGS and value is not None:
+                value = mask_url(value.reveal() if isinstance(value, Secret) else value)
             shown.append(f"{f.name}={value!r}")
         return f"Settings({', '.join(shown)})"
+
+    def problems(self) -> list[str]:
+        """The message of every setting with a bad value (for `doctor`, which checks them all)."""
+        values = [object.__getattribute__(self, f.name) for f in fields(self)]
+        return [value.message for value in values if type(value) is Invalid]
+
+    def _raw(self, attr: str):
+        """The setting as stored, without raising: the text as written when it is invalid."""
+        value = object.__getattribute__(self, attr)
+        return value.raw if type(value) is Invalid else value
 
     def require(self, attr: str):
         """Return the setting `attr`, or raise ConfigError naming the variable and what to put there."""
@@ -157,82 +205,53 @@ class Settings:
         for secret in (self.zoom_client_secret, self.survey_webhook_secret):
             if secret:
                 values.append(secret.reveal())
-        webhook = Secret(self.survey_webhook_url) if self.survey_webhook_url else None
-        for url in (self.smtp_url, self.database_url, webhook):
-            if url:
-                password = url_password(url.reveal())
-                if password:
-                    values += {password, unquote(password)}
+        for attr in _URL_SETTINGS:
+            url = self._raw(attr)
+            password = url_password(url.reveal() if isinstance(url, Secret) else url) if url else None
+            for value in (password, unquote(password)) if password else ():
+                if value not in values:
+                    values.append(value)
         return values
 
 
 def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: Path | str | None = ".env") -> Settings:
     """Read settings from `environ` (default: the process environment) over the values in `.env`.
 
-    The process environment wins over `.env`, as python-dotenv does by default.
+    The process environment wins over `.env`, as python-dotenv does by default. A setting with a bad
+    value raises ConfigError when it is read, so that it stops only the commands that use it; a `.env`
+    that cannot be read raises ConfigError at once.
     """
+    from .config_values import convert
+
     values: dict[str, str] = {}
     if dotenv_path is not None and Path(dotenv_path).is_file():
-        from dotenv import dotenv_values
-
-        values.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+        values.update(_read_dotenv(Path(dotenv_path)))
     values.update({k: v for k, v in (os.environ if environ is None else environ).items() if k.startswith("OPSFLOW_")})
     kwargs: dict[str, object] = {}
     for attr, var in _ATTRS.items():
         raw = values.get(var, "").strip()
         if raw:
-            kwargs[attr] = _convert(attr, var, raw)
+            try:
+                kwargs[attr] = convert(attr, var, raw)
+            except ConfigError as exc:
+                kwargs[attr] = Invalid(exc.message, raw)
     return Settings(**kwargs)
 
 
-def _convert(attr: str, var: str, raw: str) -> object:
-    if attr in ("zoom_api_url", "zoom_oauth_url"):
-        if urlsplit(raw).scheme not in ("http", "https"):
-            raise ConfigError(f"{var}={raw!r} is not an http(s) URL: put {SETTINGS_HELP[var]}")
-        return raw.rstrip("/")
-    if attr == "zoom_plan":
-        if raw.lower() not in ("pro", "business"):
-            raise ConfigError(f"{var}={raw!r} is not a plan opsflow knows: put {SETTINGS_HELP[var]}")
-        return raw.lower()
-    if attr == "mail_rate":
-        try:
-            rate = float(raw)
-        except ValueError:
-            rate = 0.0
-        if rate <= 0:
-            raise ConfigError(f"{var}={raw!r} is not a positive number: put {SETTINGS_HELP[var]}")
-        return rate
-    if attr == "smtp_timeout":
-        try:
-            seconds = float(raw)
-        except ValueError:
-            seconds = 0.0
-        if not 0 < seconds <= 600:
-            raise ConfigError(f"{var}={raw!r} is not a number of seconds between 0 and 600: put {SETTINGS_HELP[var]}")
-        return seconds
-    if attr == "smtp_url":
-        if urlsplit(raw).scheme not in _SMTP_SCHEMES:
-            raise ConfigError(
-                f"{var}={mask_url(raw)!r} has an unknown scheme: use one of "
-                f"{', '.join(s + ':' for s in _SMTP_SCHEMES)} ({SETTINGS_HELP[var]})"
-            )
-        return Secret(raw)
-    if attr == "database_url":
-        if urlsplit(raw).scheme not in _DATABASE_SCHEMES:
-            raise ConfigError(
-                f"{var}={mask_url(raw)!r} is not a supported database: use sqlite:///FILE or "
-                "postgresql+psycopg://USER@HOST:PORT/DB"
-            )
-        return Secret(raw)
-    if attr == "survey_webhook_url":
-        if urlsplit(raw).scheme not in ("http", "https"):
-            raise ConfigError(f"{var}={raw!r} is not an http(s) URL: put {SETTINGS_HELP[var]}")
-        return raw
-    if attr in ("zoom_client_secret", "survey_webhook_secret"):
-        return Secret(raw)
-    if attr in ("jobs_dir", "templates_dir"):
-        return Path(raw)
-    return raw
+def _read_dotenv(path: Path) -> dict[str, str]:
+    """The values of a `.env` file; a file that is not UTF-8 text is a ConfigError naming its line."""
+    from dotenv import dotenv_values
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}:{line}: not UTF-8 text: save the settings file as UTF-8") from None
+    return {k: v for k, v in dotenv_values(stream=io.StringIO(text)).items() if v is not None}
 
 
 class RedactingFilter(logging.Filter):

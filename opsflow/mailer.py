@@ -11,13 +11,12 @@ from __future__ import annotations
 import itertools
 import os
 import smtplib
-import socket
 import ssl
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from .config import mask_url
 from .errors import MailError
@@ -40,11 +39,19 @@ class Reply:
         return f"{self.code} {self.text}".strip()
 
 
-class Disconnected(Exception):
+class _LineBroken(Exception):
+    """The line to the server broke; `timed_out` when the server went silent rather than away."""
+
+    def __init__(self, reason: str, *, timed_out: bool = False) -> None:
+        super().__init__(reason)
+        self.timed_out = timed_out
+
+
+class Disconnected(_LineBroken):
     """The connection broke before DATA: nothing was delivered; reopen and send again."""
 
 
-class OutcomeUnknown(Exception):
+class OutcomeUnknown(_LineBroken):
     """The connection broke during DATA: the server may or may not have taken the message."""
 
 
@@ -53,8 +60,10 @@ class NotWritten(Exception):
 
 
 def transport_for(url: str, *, timeout: float = 30.0, ssl_context: ssl.SSLContext | None = None):
-    """The transport that OPSFLOW_SMTP_URL names."""
-    scheme = urlsplit(url).scheme
+    """The transport that OPSFLOW_SMTP_URL names; a URL that does not parse is a ConfigError, never a ValueError."""
+    from .config_values import split_url
+
+    scheme = split_url("OPSFLOW_SMTP_URL", url).scheme
     if scheme == "file":
         return FileTransport(Path(url[len("file:"):]))
     return SmtpTransport(url, timeout=timeout, ssl_context=ssl_context)
@@ -65,7 +74,9 @@ class SmtpTransport:
     when the URL has a user. One connection serves a whole batch."""
 
     def __init__(self, url: str, *, timeout: float = 30.0, ssl_context: ssl.SSLContext | None = None) -> None:
-        parts = urlsplit(url)
+        from .config_values import split_url
+
+        parts = split_url("OPSFLOW_SMTP_URL", url)  # checks the port, so `parts.port` below cannot raise
         self.scheme = parts.scheme
         self.host = parts.hostname or "localhost"
         default_port = {"smtps": 465, "smtp+starttls": 587}.get(self.scheme, 25)
@@ -116,7 +127,7 @@ class SmtpTransport:
             smtp.putcmd("mail", f"FROM:{smtplib.quoteaddr(sender)}")
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self.close()
-            raise Disconnected(_reason(exc)) from None
+            raise Disconnected(_reason(exc), timed_out=_is_timeout(exc)) from None
         self.mail_sent = True
 
     def prepare(self, sender: str, recipient: str) -> Reply:
@@ -136,7 +147,7 @@ class SmtpTransport:
             return reply
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self.close()
-            raise Disconnected(_reason(exc)) from None
+            raise Disconnected(_reason(exc), timed_out=_is_timeout(exc)) from None
 
     def deliver(self, data: bytes) -> Reply:
         """DATA. A broken line raises OutcomeUnknown: the message may have been taken."""
@@ -149,7 +160,7 @@ class SmtpTransport:
             return reply
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self.close()
-            raise OutcomeUnknown(_reason(exc)) from None
+            raise OutcomeUnknown(_reason(exc), timed_out=_is_timeout(exc)) from None
         if reply.code == 421:
             self.close()
         return reply
@@ -230,7 +241,12 @@ def _text(value: bytes | str) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
+def _is_timeout(exc: BaseException) -> bool:
+    """smtplib turns a read that timed out into SMTPServerDisconnected; the timeout is its context."""
+    return isinstance(exc, TimeoutError) or isinstance(exc.__context__, TimeoutError)
+
+
 def _reason(exc: BaseException) -> str:
-    if isinstance(exc, socket.timeout):
-        return "timed out"
+    if _is_timeout(exc):
+        return "no answer within the time limit (OPSFLOW_SMTP_TIMEOUT)"
     return str(exc) or type(exc).__name__

@@ -112,8 +112,8 @@ def import_responses(store: Store, event: Event, path: Path, now: datetime, *, e
     token_column = next((h for h in table.headers if h.strip().lower() in TOKEN_COLUMNS), None)
     email_column = table.column("email", str(path))
     if token_column is None and email_column is None:
-        raise InputError(f"{path}:{table.header_row}: no token or email column to match answers to people; the columns are: "
-                         f"{', '.join(table.headers)}; put {{token}} or {{email}} in the survey URL so the form "
+        raise InputError(f"{path}:{table.header_row}: no token or email column to match answers to people; the "
+                         f"columns are: {', '.join(table.headers)}; put {{token}} or {{email}} in the survey URL so the form "
                          "records it")
     with store.read() as conn:
         people = db.list_registrants(conn, event.id)

@@ -56,7 +56,8 @@ def seminar(tmp_path_factory) -> Path:
 def _base(folder: Path) -> dict[str, str]:
     return {"OPSFLOW_DATABASE_URL": f"sqlite:///{folder / 'opsflow.db'}", "OPSFLOW_JOBS_DIR": str(folder / "jobs"),
             "OPSFLOW_SMTP_URL": f"file:{folder / 'outbox'}", "OPSFLOW_MAIL_FROM": "セミナー事務局 <seminar@example.jp>",
-            "OPSFLOW_ZOOM_ACCOUNT_ID": "acct", "OPSFLOW_ZOOM_CLIENT_ID": "client", "OPSFLOW_ZOOM_CLIENT_SECRET": "unused"}
+            "OPSFLOW_ZOOM_ACCOUNT_ID": "acct", "OPSFLOW_ZOOM_CLIENT_ID": "client",
+            "OPSFLOW_ZOOM_CLIENT_SECRET": "unused"}
 
 
 @pytest.fixture
@@ -204,3 +205,14 @@ def test_store_never_raises_value_error(url):
     with pytest.raises(ConfigError) as err:
         Store(url)
     assert str(err.value).startswith("cannot open postgresql+psycopg://u:***@") and "pw-2" not in str(err.value)
+
+
+def test_doctor_reports_every_bad_setting(run):
+    result = run("doctor", OPSFLOW_TEMPLATES_DIR="no-such-templates", OPSFLOW_MAIL_RATE="0")
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert lines[0] == "[FAIL] settings: OPSFLOW_MAIL_RATE='0' would send nothing: write off for no limit, or the " \
+                       "most messages a minute the mail server accepts, e.g. 30 for Exchange Online"
+    assert lines[1].startswith("       OPSFLOW_TEMPLATES_DIR='no-such-templates': the folder ")
+    assert any(line.startswith("[FAIL] job files and templates: OPSFLOW_TEMPLATES_DIR=") for line in lines)
+    assert run("doctor").stdout.startswith("[ok  ] settings: every setting given has a usable value\n")

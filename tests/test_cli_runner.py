@@ -70,8 +70,9 @@ def test_doctor_all_good_then_a_broken_mail_server(run, example_jobs, env, smtp_
     assert good.exit_code == 0, good.output
     lines = good.stdout.splitlines()
     assert [line.split(":")[0] for line in lines] == [
-        "[ok  ] database", "[ok  ] job files and templates", "[ok  ] time zones", "[ok  ] zoom", "[ok  ] mail"]
-    assert lines[2] == "[ok  ] time zones: Asia/Tokyo"
+        "[ok  ] settings", "[ok  ] database", "[ok  ] job files and templates", "[ok  ] time zones", "[ok  ] zoom",
+        "[ok  ] mail"]
+    assert lines[3] == "[ok  ] time zones: Asia/Tokyo"
     bad = run("doctor", env={**env, "OPSFLOW_SMTP_URL": "smtp://127.0.0.1:9"})
     assert bad.exit_code == 1
     assert bad.stdout.splitlines()[-1].startswith("[FAIL] mail: cannot connect to the mail server 127.0.0.1:9")

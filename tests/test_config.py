@@ -136,6 +136,7 @@ def test_dotenv_with_a_byte_order_mark(tmp_path):
 
 
 def test_list_unsubscribe_scheme_is_normalised():
-    assert load_settings({"OPSFLOW_LIST_UNSUBSCRIBE": "MAILTO:a@example.jp"}, None).list_unsubscribe == "mailto:a@example.jp"
+    settings = load_settings({"OPSFLOW_LIST_UNSUBSCRIBE": "MAILTO:a@example.jp"}, None)
+    assert settings.list_unsubscribe == "mailto:a@example.jp"
     assert load_settings({"OPSFLOW_LIST_UNSUBSCRIBE": "HTTPS://x.example.jp/u"}, None).list_unsubscribe == \
         "https://x.example.jp/u"

@@ -237,7 +237,8 @@ def test_no_password_of_any_setting_shows_anywhere(cli_run, tmp_path, example_jo
                                                             "@127.0.0.1:9/in"}, ["send", event, "survey"], 1),
             "webhook scheme": ({"OPSFLOW_SURVEY_WEBHOOK_URL": f"ftp://hook:{pw['OPSFLOW_SURVEY_WEBHOOK_URL']}"
                                                               "@survey.example.jp/in"}, ["send", event, "survey"], 2),
-            "zoom secret": ({"OPSFLOW_ZOOM_CLIENT_SECRET": WRONG_ZOOM_PASSWORD}, ["zoom", "show", event, "--remote"], 1),
+            "zoom secret": ({"OPSFLOW_ZOOM_CLIENT_SECRET": WRONG_ZOOM_PASSWORD},
+                            ["zoom", "show", event, "--remote"], 1),
             "zoom api url": ({"OPSFLOW_ZOOM_API_URL": _with_password(zoom.api_url, pw["OPSFLOW_ZOOM_API_URL"])},
                              ["zoom", "show", event, "--remote"], 2),
             "zoom api scheme": ({"OPSFLOW_ZOOM_API_URL": f"ftp://zoom:{pw['OPSFLOW_ZOOM_API_URL']}@api.zoom.us/v2"},
@@ -287,12 +288,14 @@ def test_no_password_of_any_setting_shows_anywhere(cli_run, tmp_path, example_jo
                 run(f"{what}, --debug", ["--debug", *args], {**good, **change}, 1)  # the traceback, exit code 1
             for args, code in [
                 (["send", event, "survey", "--json"], 0),
-                (["report", "show", event, "--json"], 0), (["report", "export", event, "--csv", str(tmp_path / "a.csv")], 0),
+                (["report", "show", event, "--json"], 0),
+                (["report", "export", event, "--csv", str(tmp_path / "a.csv")], 0),
                 (["report", "draft", event, "--output", str(tmp_path / "draft.md")], 0),
                 (["survey", "import", event, str(answers), "--json"], 0), (["summary", event], 0),
                 (["summary", event, "--send"], 0), (["series", "publitech-seminar", "--json"], 0),
                 (["run-due", "--dry-run", "--json"], 0), (["run-due"], 0), (["status"], 0),
-                (["status", event, "--json"], 0), (["registrants", "purge", event, "--older-than", "0d", "--dry-run"], 2),
+                (["status", event, "--json"], 0),
+                (["registrants", "purge", event, "--older-than", "0d", "--dry-run"], 2),  # the seminar is ahead
                 (["zoom", "delete", event, "--dry-run"], 0), (["demo", "--output", str(tmp_path / "demo")], 0),
             ]:
                 run("good", args, good, code)

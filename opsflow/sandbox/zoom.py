@@ -197,7 +197,7 @@ class FakeZoom:
     def __init__(self, *, account_id: str = "fake-account", client_id: str = "fake-client-id",
                  client_secret: str = "fake-client-secret", clock: Callable[[], datetime] | None = None,
                  report_delay: timedelta = timedelta(minutes=30), token_ttl: int = 3599,
-                 host_email: str = "host@example.jp") -> None:
+                 host_email: str = "host@example.jp", port: int = 0) -> None:
         self.account_id = account_id
         self.client_id = client_id
         self.client_secret = client_secret
@@ -218,11 +218,12 @@ class FakeZoom:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._port: int | None = None
+        self._bind_port = port  # 0: a free port
 
     # -- life cycle --------------------------------------------------------------------------------
 
     def start(self) -> FakeZoom:
-        """Bind a free port on 127.0.0.1 and serve from a daemon thread."""
+        """Bind 127.0.0.1 (on the port given, else a free one) and serve from a daemon thread."""
         if self._server is None:
             self._stopping.clear()
             self._server = _Server(self)
@@ -541,27 +542,15 @@ class _Server(ThreadingHTTPServer):
 
     def __init__(self, fake: FakeZoom) -> None:
         self.fake = fake
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(("127.0.0.1", fake._bind_port), _Handler)
 
 
-def main() -> None:
-    """`python -m opsflow.sandbox.zoom`: serve a fake Zoom until Ctrl-C and print the settings for it."""
-    import time
+def main(argv: list[str] | None = None) -> int:
+    """`python -m opsflow.sandbox.zoom`: serve a fake Zoom with the faults asked for (see `--help`)."""
+    from opsflow.sandbox.zoom_cli import run
 
-    with FakeZoom() as fake:
-        print("A fake Zoom is listening. In another terminal, point opsflow at it:\n")
-        print(f"export OPSFLOW_ZOOM_ACCOUNT_ID={fake.account_id}")
-        print(f"export OPSFLOW_ZOOM_CLIENT_ID={fake.client_id}")
-        print(f"export OPSFLOW_ZOOM_CLIENT_SECRET={fake.client_secret}")
-        print(f"export OPSFLOW_ZOOM_API_URL={fake.api_url}")
-        print(f"export OPSFLOW_ZOOM_OAUTH_URL={fake.oauth_url}\n")
-        print("Press Ctrl-C to stop.", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            print(f"\nstopped after {len(fake.recorded)} requests")
+    return run(argv)
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -15,9 +15,12 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 
 from ..config import mask_url
-from ..errors import StoreError
+from ..errors import ConfigError, StoreError
 from .migrations import HEAD, MIGRATIONS
 from .schema import schema_migrations
+
+
+MIGRATE_LOCK = 0x6F70736D  # "opsm": a PostgreSQL advisory lock held while the schema is upgraded
 
 
 class Store:
@@ -34,6 +37,9 @@ class Store:
                              "for PostgreSQL install opsflow with its extra: pip install 'opsflow[postgres]'") from None
         except sa_exc.ArgumentError as exc:
             raise StoreError(f"cannot open {self.shown_url}: {exc}") from None
+        except ValueError:  # SQLAlchemy's URL parser on a port or host it cannot read
+            raise ConfigError(f"cannot open {self.shown_url}: the host or port cannot be read; fix "
+                              "OPSFLOW_DATABASE_URL, e.g. postgresql+psycopg://USER@HOST:5432/DB") from None
 
     def _make_engine(self, url: str) -> Engine:
         if not self.is_sqlite:
@@ -42,7 +48,7 @@ class Store:
         if database and database != ":memory:":
             folder = Path(database).expanduser().resolve().parent
             if not folder.is_dir():
-                raise StoreError(f"cannot open {url}: the folder {folder} does not exist; create it or "
+                raise StoreError(f"cannot open {self.shown_url}: the folder {folder} does not exist; create it or "
                                  "set OPSFLOW_DATABASE_URL to a file in an existing folder")
         engine = sa.create_engine(url, connect_args={"timeout": 30})
 
@@ -120,6 +126,8 @@ class Store:
         applied = []
         now = now or datetime.now(timezone.utc)
         with self.begin() as conn:
+            if conn.dialect.name == "postgresql":  # several runners starting on a new database take turns
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATE_LOCK})
             schema_migrations.create(conn, checkfirst=True)
             current = conn.execute(sa.select(sa.func.max(schema_migrations.c.version))).scalar() or 0
             if current > HEAD:

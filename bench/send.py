@@ -31,11 +31,11 @@ from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
-from opsflow.apply import apply_events
-from opsflow.config import Secret, Settings
-from opsflow.jobspec import Event, load_job
-from opsflow.mailer import SmtpTransport
-from opsflow.mailing import preview_message, send_mail
+from opsflow.core.apply import apply_events
+from opsflow.core.config import Secret, Settings
+from opsflow.core.jobspec import Event, load_job
+from opsflow.mail.transport import SmtpTransport
+from opsflow.mail.send import preview_message, send_mail
 from opsflow.registrants import event_csv_path, import_people, read_registrants
 from opsflow.store import Store, open_store
 

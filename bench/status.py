@@ -23,8 +23,8 @@ import sqlalchemy as sa
 import startup  # bench/startup.py: starting and timing whole processes
 
 from opsflow import store as db
-from opsflow.apply import apply_events
-from opsflow.jobspec import load_jobs
+from opsflow.core.apply import apply_events
+from opsflow.core.jobspec import load_jobs
 from opsflow.store import open_store
 from opsflow.store.schema import deliveries, steps
 

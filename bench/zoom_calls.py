@@ -19,14 +19,14 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from opsflow.apply import apply_events
-from opsflow.config import Secret
-from opsflow.demo import DemoClock  # a clock that moves when told to, never waits
-from opsflow.jobspec import Event, load_job
-from opsflow.meeting import create_meeting
+from opsflow.core.apply import apply_events
+from opsflow.core.config import Secret
+from opsflow.sandbox.demo import DemoClock  # a clock that moves when told to, never waits
+from opsflow.core.jobspec import Event, load_job
+from opsflow.zoom.meeting import create_meeting
 from opsflow.registrants import event_csv_path, import_people, read_registrants
 from opsflow.registrants.zoomsync import sync_zoom
-from opsflow.report import fetch_report
+from opsflow.after.report import fetch_report
 from opsflow.sandbox.zoom import FakeZoom, Recorded
 from opsflow.sandbox.zoom_state import MAX_BATCH_REGISTRANTS, MAX_PAGE_SIZE
 from opsflow.store import Store, open_store

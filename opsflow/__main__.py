@@ -1,5 +1,5 @@
 """`python -m opsflow` runs the command line."""
 
-from .entry import main
+from opsflow.cli.entry import main
 
 main()

@@ -130,7 +130,7 @@ def zoom(fake_zoom, clock):
     """An opsflow Zoom client pointed at the fake, with virtual time."""
     import random
 
-    from opsflow.config import Secret
+    from opsflow.core.config import Secret
     from opsflow.zoom import Credentials, RetryPolicy, Zoom
 
     credentials = Credentials(fake_zoom.account_id, fake_zoom.client_id, Secret(fake_zoom.client_secret))
@@ -163,8 +163,8 @@ def store(db_url):
 @pytest.fixture
 def event(store, example_jobs):
     """The example seminar, applied to `store`."""
-    from opsflow.apply import apply_events
-    from opsflow.jobspec import load_job
+    from opsflow.core.apply import apply_events
+    from opsflow.core.jobspec import load_job
 
     event = load_job(example_jobs)
     apply_events(store, [event], NOW)

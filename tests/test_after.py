@@ -10,17 +10,17 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from opsflow import store as db
-from opsflow.apply import apply_events
-from opsflow.config import Secret, Settings
-from opsflow.errors import ZoomReportNotReady
-from opsflow.jobspec import load_job
-from opsflow.mailing import send_mail
-from opsflow.meeting import create_meeting
+from opsflow.core.apply import apply_events
+from opsflow.core.config import Secret, Settings
+from opsflow.core.errors import ZoomReportNotReady
+from opsflow.core.jobspec import load_job
+from opsflow.mail.send import send_mail
+from opsflow.zoom.meeting import create_meeting
 from opsflow.registrants import sync_registrants
-from opsflow.report import attendance_csv, attendance_of, fetch_report, headcount_text, report_draft, report_summary
-from opsflow.series import series_report
+from opsflow.after.report import attendance_csv, attendance_of, fetch_report, headcount_text, report_draft, report_summary
+from opsflow.after.series import series_report
 from opsflow.store import open_store
-from opsflow.survey import import_responses, send_survey
+from opsflow.after.survey import import_responses, send_survey
 
 from .conftest import NOW
 
@@ -168,7 +168,7 @@ def test_headcount_text(n, text):
 
 
 def test_survey_before_the_report_is_refused(world, clock):
-    from opsflow.errors import NotFoundError
+    from opsflow.core.errors import NotFoundError
 
     with pytest.raises(NotFoundError) as err:
         send_survey(world["store"], world["settings"], world["event"], clock.now())

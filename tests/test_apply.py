@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 
 from opsflow import store as db
-from opsflow.apply import apply_events
-from opsflow.jobspec import load_job
+from opsflow.core.apply import apply_events
+from opsflow.core.jobspec import load_job
 
 from .conftest import NOW
 

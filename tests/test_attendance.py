@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from opsflow.attendance import (
+from opsflow.after.attendance import (
     PersonAttendance,
     RegistrantRef,
     Segment,

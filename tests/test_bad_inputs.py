@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from opsflow.cli import cli
+from opsflow.cli.main import cli
 
 BAD = Path(__file__).parent / "data" / "bad"
 EXPECTED: dict[str, str] = json.loads((BAD / "expected.json").read_text(encoding="utf-8"))
@@ -189,8 +189,8 @@ def test_apply_applies_the_good_files_and_reports_the_bad_ones(tmp_path, monkeyp
 
 @pytest.mark.parametrize("url", ["smtp://u:pw-1@h:notaport", "smtps://u:pw-1@h:99999", "smtp://u:pw-1@[::1"])
 def test_transport_for_never_raises_value_error(url):
-    from opsflow.errors import ConfigError
-    from opsflow.mailer import transport_for
+    from opsflow.core.errors import ConfigError
+    from opsflow.mail.transport import transport_for
 
     with pytest.raises(ConfigError) as err:
         transport_for(url)
@@ -199,7 +199,7 @@ def test_transport_for_never_raises_value_error(url):
 
 @pytest.mark.parametrize("url", ["postgresql+psycopg://u:pw-2@h:abc/db", "postgresql+psycopg://u:pw-2@[::1/db"])
 def test_store_never_raises_value_error(url):
-    from opsflow.errors import ConfigError
+    from opsflow.core.errors import ConfigError
     from opsflow.store import Store
 
     with pytest.raises(ConfigError) as err:

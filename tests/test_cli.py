@@ -11,7 +11,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from opsflow.cli import cli
+from opsflow.cli.main import cli
 
 from .conftest import REPO
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from opsflow.webhook import verify_signature
+from opsflow.after.webhook import verify_signature
 
 from .test_cli import run  # noqa: F401  (the `run` fixture)
 from .test_cli_mail import mail_env  # noqa: F401

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from opsflow.config import _ATTRS, RedactingFilter, Secret, Settings, load_settings, mask_url, url_password
-from opsflow.errors import ConfigError
+from opsflow.core.config import _ATTRS, RedactingFilter, Secret, Settings, load_settings, mask_url, url_password
+from opsflow.core.errors import ConfigError
 
 SECRET = "zoom-secret-Xy9"
 ATTR = {var: attr for attr, var in _ATTRS.items()}

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from opsflow.errors import InputError
+from opsflow.core.errors import InputError
 from opsflow.registrants.csvfile import (
     ColumnMap,
     Duplicate,

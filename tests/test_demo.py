@@ -7,8 +7,8 @@ from email.policy import default
 
 from click.testing import CliRunner
 
-from opsflow.cli import cli
-from opsflow.demo import run_demo
+from opsflow.cli.main import cli
+from opsflow.sandbox.demo import run_demo
 
 
 def test_demo_runs_the_whole_seminar(tmp_path):

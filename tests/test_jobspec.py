@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from opsflow.errors import JobFileError, JobFileErrors
-from opsflow.jobspec import DEFAULT_MAIL, MailEntry, find_line, job_paths, key_path, load_job, load_jobs, locate_keys
+from opsflow.core.errors import JobFileError, JobFileErrors
+from opsflow.core.jobspec import DEFAULT_MAIL, MailEntry, find_line, job_paths, key_path, load_job, load_jobs, locate_keys
 
 from .conftest import MINIMAL_JOB
 

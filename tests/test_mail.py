@@ -15,13 +15,13 @@ import pytest
 import vobject
 
 from opsflow import store as db
-from opsflow.apply import apply_events
-from opsflow.config import Secret, Settings
-from opsflow.delivery import Pace
-from opsflow.errors import MailError, TemplateError
-from opsflow.jobspec import load_job
-from opsflow.mailer import SmtpTransport
-from opsflow.mailing import send_mail
+from opsflow.core.apply import apply_events
+from opsflow.core.config import Secret, Settings
+from opsflow.mail.ledger import Pace
+from opsflow.core.errors import MailError, TemplateError
+from opsflow.core.jobspec import load_job
+from opsflow.mail.transport import SmtpTransport
+from opsflow.mail.send import send_mail
 from opsflow.registrants import sync_registrants
 from opsflow.store import open_store
 

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 
 from opsflow import store as db
-from opsflow.apply import apply_events
-from opsflow.errors import ZoomOutcomeUnknown, ZoomUnavailable
-from opsflow.jobspec import load_job
-from opsflow.meeting import LEASE, create_meeting, marker, meeting_body, sync_after_apply, update_meeting
+from opsflow.core.apply import apply_events
+from opsflow.core.errors import ZoomOutcomeUnknown, ZoomUnavailable
+from opsflow.core.jobspec import load_job
+from opsflow.zoom.meeting import LEASE, create_meeting, marker, meeting_body, sync_after_apply, update_meeting
 
 from .conftest import NOW
 

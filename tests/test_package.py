@@ -28,7 +28,7 @@ def test_wheel_carries_templates_and_finds_them(tmp_path: Path):
     assert install.returncode == 0, install.stderr
     probe = subprocess.run(
         [sys.executable, "-I", "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
-         "from opsflow.resources import builtin_templates_dir as d; print(d()); print((d() / 'ja' / 'invitation.j2').is_file())",
+         "from opsflow.core.resources import builtin_templates_dir as d; print(d()); print((d() / 'ja' / 'invitation.j2').is_file())",
          str(target)],
         capture_output=True, text=True, cwd=tmp_path,
     )
@@ -37,7 +37,7 @@ def test_wheel_carries_templates_and_finds_them(tmp_path: Path):
 
 
 def test_checkout_finds_templates():
-    from opsflow.resources import builtin_templates_dir
+    from opsflow.core.resources import builtin_templates_dir
 
     assert builtin_templates_dir() == REPO / "templates"
     assert (builtin_templates_dir() / "en" / "invitation.j2").is_file()

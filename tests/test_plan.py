@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from opsflow.errors import JobFileError
-from opsflow.jobspec import Event, load_job
-from opsflow.plan import ON_APPLY, PlanWarning, Step, check_plan, plan_event
+from opsflow.core.errors import JobFileError
+from opsflow.core.jobspec import Event, load_job
+from opsflow.core.plan import ON_APPLY, PlanWarning, Step, check_plan, plan_event
 
 from .conftest import MINIMAL_JOB, NOW
 

@@ -1,4 +1,4 @@
-"""`opsflow.quick`: the database URL read without python-dotenv, and the due check on SQLite."""
+"""`opsflow.cli.quick`: the database URL read without python-dotenv, and the due check on SQLite."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from opsflow.apply import apply_events
-from opsflow.config import load_settings
-from opsflow.jobspec import load_job
-from opsflow.quick import database_url, has_due_steps
+from opsflow.core.apply import apply_events
+from opsflow.core.config import load_settings
+from opsflow.core.jobspec import load_job
+from opsflow.cli.quick import database_url, has_due_steps
 from opsflow.store import open_store
 
 from .conftest import NOW

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from opsflow import store as db
-from opsflow.errors import InputError, NotFoundError
-from opsflow.jobspec import load_job
-from opsflow.meeting import create_meeting
+from opsflow.core.errors import InputError, NotFoundError
+from opsflow.core.jobspec import load_job
+from opsflow.zoom.meeting import create_meeting
 from opsflow.registrants import read_event_csv, sync_registrants
 from opsflow.registrants.csvfile import read_registrants
 from opsflow.registrants.roster import add_person, cancel_person, import_people, list_people, purge

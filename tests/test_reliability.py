@@ -29,17 +29,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from opsflow import store as db
-from opsflow.apply import apply_events
-from opsflow.cli import cli
-from opsflow.config import Secret, Settings
-from opsflow.delivery import BatchStopped
-from opsflow.errors import MailError, OpsflowError, StoreError
-from opsflow.jobspec import load_job
-from opsflow.mailer import SmtpTransport
-from opsflow.mailing import send_mail
-from opsflow.plan import check_plan, plan_event
+from opsflow.core.apply import apply_events
+from opsflow.cli.main import cli
+from opsflow.core.config import Secret, Settings
+from opsflow.mail.ledger import BatchStopped
+from opsflow.core.errors import MailError, OpsflowError, StoreError
+from opsflow.core.jobspec import load_job
+from opsflow.mail.transport import SmtpTransport
+from opsflow.mail.send import send_mail
+from opsflow.core.plan import check_plan, plan_event
 from opsflow.registrants import sync_registrants
-from opsflow.runner import RunContext, run_due
+from opsflow.core.runner import RunContext, run_due
 from opsflow.store import Store, open_store
 from opsflow.zoom import RetryPolicy
 

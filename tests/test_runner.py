@@ -12,10 +12,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from opsflow import store as db
-from opsflow.apply import apply_events
-from opsflow.config import Secret, Settings
-from opsflow.jobspec import load_job
-from opsflow.runner import RunContext, run_due
+from opsflow.core.apply import apply_events
+from opsflow.core.config import Secret, Settings
+from opsflow.core.jobspec import load_job
+from opsflow.core.runner import RunContext, run_due
 from opsflow.store import open_store
 
 from .conftest import NOW
@@ -233,7 +233,7 @@ def test_a_deferred_recipient_keeps_the_step_open_until_sent(world, zoom, smtp_s
 def test_sending_to_one_person_leaves_the_step_and_the_others_alone(world, zoom, smtp_sink):
     store, settings, event = world
     _run(store, settings, zoom, NOW)
-    from opsflow.mailing import send_mail
+    from opsflow.mail.send import send_mail
 
     send_mail(store, settings, event, "invitation", at("2027-01-05T10:00"), to="t-yamada@city.kaga.lg.jp",
               make_zoom=lambda: zoom)
@@ -258,7 +258,7 @@ def test_moving_a_step_forgets_its_retry_time(world, zoom, example_jobs):
 
 def test_cancelled_with_zoom_registration_still_notifies_and_can_come_back(world, zoom, fake_zoom, example_jobs,
                                                                          smtp_sink):
-    from opsflow.meeting import sync_after_apply
+    from opsflow.zoom.meeting import sync_after_apply
 
     store, settings, event = world
     _run(store, settings, zoom, NOW)

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from opsflow.cli import cli
+from opsflow.cli.main import cli
 from opsflow.sandbox.zoom import FakeZoom
-from opsflow.webhook import signature, verify_signature
+from opsflow.after.webhook import signature, verify_signature
 
 from .faults import collect_opsflow_logs, write_registrants
 

@@ -10,10 +10,10 @@ import os
 
 import pytest
 
-from opsflow.config import Settings
-from opsflow.context import sample_context
-from opsflow.jobspec import load_job
-from opsflow.render import KINDS, renderer_for
+from opsflow.core.config import Settings
+from opsflow.mail.context import sample_context
+from opsflow.core.jobspec import load_job
+from opsflow.mail.render import KINDS, renderer_for
 
 from .conftest import EXAMPLE_JOB, REPO
 

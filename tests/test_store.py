@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from opsflow import store as db
-from opsflow.errors import StoreError
+from opsflow.core.errors import StoreError
 from opsflow.store import HEAD, Store, open_store
 
 T0 = datetime(2027, 1, 21, 9, 0, tzinfo=timezone.utc)

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from jinja2 import Environment, nodes
 
-from opsflow.errors import TemplateError
-from opsflow.render import BLOCKS, KINDS, Renderer
-from opsflow.resources import builtin_templates_dir
+from opsflow.core.errors import TemplateError
+from opsflow.mail.render import BLOCKS, KINDS, Renderer
+from opsflow.core.resources import builtin_templates_dir
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LANGUAGES = ("ja", "en")

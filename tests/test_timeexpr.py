@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from opsflow.errors import TimeExprError
-from opsflow.timeexpr import BusinessCalendar, TimeExpr, parse, parse_duration, resolve
+from opsflow.core.errors import TimeExprError
+from opsflow.core.timeexpr import BusinessCalendar, TimeExpr, parse, parse_duration, resolve
 
 UTC = datetime.timezone.utc
 TOKYO = zoneinfo.ZoneInfo("Asia/Tokyo")

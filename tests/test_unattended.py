@@ -237,8 +237,8 @@ def test_a_slow_zoom_list_does_not_hold_the_database(tmp_path, example_jobs, zoo
     (meeting_id,) = zoom_server.meetings
     zoom_server.delay_next(2.0, method="GET", path=f"/v2/meetings/{meeting_id}/registrants")
 
-    from opsflow.config import load_settings
-    from opsflow.jobspec import load_job
+    from opsflow.core.config import load_settings
+    from opsflow.core.jobspec import load_job
     from opsflow.zoom import zoom_from_settings
 
     settings = load_settings(env, dotenv_path=None)

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from opsflow.config import Secret
-from opsflow.errors import (
+from opsflow.core.config import Secret
+from opsflow.core.errors import (
     InputError, ZoomApiError, ZoomAuthError, ZoomNotFoundError, ZoomOutcomeUnknown, ZoomPlanError,
     ZoomRateLimited, ZoomReportNotReady, ZoomScopeError, ZoomUnavailable,
 )

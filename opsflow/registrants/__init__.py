@@ -7,18 +7,18 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from .. import store as db
-from ..jobspec import Event
-from ..store import Store
-from .csvfile import CsvRead, read_registrants
-from .roster import ImportReport, import_people
-from .zoomsync import SyncReport, sync_zoom
+from opsflow import store as db
+from opsflow.core.jobspec import Event
+from opsflow.store import Store
+from opsflow.registrants.csvfile import CsvRead, read_registrants
+from opsflow.registrants.roster import ImportReport, import_people
+from opsflow.registrants.zoomsync import SyncReport, sync_zoom
 
 
 def event_csv_path(event: Event) -> Path:
     """The job file's registrants CSV (its path is relative to the job file)."""
     if event.spec.registrants is None:
-        from ..errors import NotFoundError
+        from opsflow.core.errors import NotFoundError
 
         raise NotFoundError(f"{event.id} has no [registrants] csv in its job file: name the CSV file on the "
                             "command line, or add one to the job file")

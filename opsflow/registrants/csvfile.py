@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InputError
+from opsflow.core.errors import InputError
 
 ROLES = ("email", "name", "family_name", "given_name", "organization", "department")
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from .. import store as db
-from ..errors import InputError, NotFoundError
-from ..store import Store
-from .csvfile import CsvRead, Duplicate, Person, RowProblem, normalise_email, split_name
+from opsflow import store as db
+from opsflow.core.errors import InputError, NotFoundError
+from opsflow.store import Store
+from opsflow.registrants.csvfile import CsvRead, Duplicate, Person, RowProblem, normalise_email, split_name
 
 REMOVED_FROM_CSV = "removed-from-csv"
 BY_ORGANIZER = "organizer"

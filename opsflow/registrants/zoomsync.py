@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .. import store as db
-from ..errors import NotFoundError
-from ..jobspec import Event
-from ..store import Store
-from ..zoom import Zoom
-from ..zoom.api import BATCH_SIZE
-from .csvfile import normalise_email, split_name
+from opsflow import store as db
+from opsflow.core.errors import NotFoundError
+from opsflow.core.jobspec import Event
+from opsflow.store import Store
+from opsflow.zoom import Zoom
+from opsflow.zoom.api import BATCH_SIZE
+from opsflow.registrants.csvfile import normalise_email, split_name
 
 
 @dataclass

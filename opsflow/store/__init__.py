@@ -2,7 +2,7 @@
 
 Use `open_store(url)` for a migrated `Store`, its `begin()` / `read()` transactions, and the query
 functions (`from opsflow import store as db; db.list_steps(conn, ...)`). Names are loaded on first use,
-so that importing the package costs nothing until the database is used. (`opsflow.quick` answers
+so that importing the package costs nothing until the database is used. (`opsflow.cli.quick` answers
 cron's "is anything due?" on SQLite with the standard library alone.)
 """
 

@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 
-from ..config import mask_url
-from ..errors import ConfigError, StoreError
-from .migrations import HEAD, MIGRATIONS
-from .schema import schema_migrations
+from opsflow.core.config import mask_url
+from opsflow.core.errors import ConfigError, StoreError
+from opsflow.store.migrations import HEAD, MIGRATIONS
+from opsflow.store.schema import schema_migrations
 
 
 MIGRATE_LOCK = 0x6F70736D  # "opsm": a PostgreSQL advisory lock held while the schema is upgraded

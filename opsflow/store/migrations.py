@@ -11,7 +11,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from .schema import UTCDateTime
+from opsflow.store.schema import UTCDateTime
 
 
 def _m1_initial(conn: Connection) -> None:

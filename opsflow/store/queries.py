@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from .schema import (
+from opsflow.store.schema import (
     attendance, deliveries, events, job_files, registrants, report_rows, steps, survey_responses, zoom_meetings,
 )
 

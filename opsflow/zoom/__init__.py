@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..config import Settings
-from .api import Zoom
-from .client import BUSINESS_RATES, PRO_RATES, Credentials, RetryPolicy
+from opsflow.core.config import Settings
+from opsflow.zoom.api import Zoom
+from opsflow.zoom.client import BUSINESS_RATES, PRO_RATES, Credentials, RetryPolicy
 
 __all__ = ["Zoom", "Credentials", "RetryPolicy", "zoom_from_settings"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
-from ..errors import InputError, ZoomNotFoundError, ZoomReportNotReady
-from .client import HEAVY, LIGHT, MEDIUM, ZoomClient, encode_id
+from opsflow.core.errors import InputError, ZoomNotFoundError, ZoomReportNotReady
+from opsflow.zoom.client import HEAVY, LIGHT, MEDIUM, ZoomClient, encode_id
 
 Kind = Literal["meeting", "webinar"]
 BATCH_SIZE = 30  # Zoom's limit of registrants per batch call

@@ -21,8 +21,8 @@ from urllib.parse import quote
 
 import requests
 
-from ..config import Secret
-from ..errors import (
+from opsflow.core.config import Secret
+from opsflow.core.errors import (
     ZoomApiError, ZoomAuthError, ZoomError, ZoomNotFoundError, ZoomOutcomeUnknown, ZoomPlanError,
     ZoomRateLimited, ZoomScopeError, ZoomUnavailable,
 )

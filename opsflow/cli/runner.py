@@ -1,0 +1,137 @@
+"""`opsflow run-due`, `opsflow scheduler` and `opsflow doctor`: running unattended, and checking the setup."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from opsflow.cli.common import now
+
+
+@click.command("run-due")
+@click.option("--now", "now_text", metavar="ISO", help="Run as if it were this time (with an offset).")
+@click.option("--dry-run", is_flag=True, help="List the steps that are due and who they would mail; do nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@click.pass_obj
+def run_due(app, now_text: str | None, dry_run: bool, as_json: bool) -> None:
+    """Run every step that is due, then exit: for cron, every minute.
+
+    First, job files of the jobs folder that changed since they were applied (or whose registrants
+    CSV changed) are applied again, as `opsflow apply` would. Quiet and quick when nothing is due.
+    Exit code 0 when everything due ran, waits for a step still running, or was put off to retry;
+    1 when a step failed, was missed or is blocked by a failed step, a delivery is in doubt, or a job
+    file has an error (staff get one alert per problem); 2 when there is nothing to run from here.
+
+    \b
+    Example:
+        * * * * *  cd /srv/seminars && /srv/seminars/.venv/bin/opsflow run-due
+        opsflow run-due --dry-run --now 2027-01-20T18:00:00+09:00
+    """
+    from opsflow.core.runner import RunContext, StepResult
+    from opsflow.core.runner import run_due as run
+    from opsflow.core.watch import refresh_jobs
+
+    _require_something_to_run(app.settings)
+    at, store = now(now_text), app.store()
+    refresh = refresh_jobs(store, app.zoom, app.settings.jobs_dir, at, dry_run=dry_run)
+    results = [StepResult(r.event_id, "job-file", "would-apply" if dry_run else "applied",
+                          "; ".join(f"{c.step_key}: {c.message}" if c.step_key else c.message
+                                    for c in r.changes if c.action != "keep-step" and c.message))
+               for r in refresh.applied]
+    results += [StepResult(event_id, "job-file", "applied", note) for event_id, note in refresh.notes]
+    results += [StepResult(owner, "job-file", "error", message, needs_attention=True)
+                for owner, message in refresh.errors]
+    results += run(RunContext(store, app.settings, at, app.zoom, dry_run=dry_run, held=refresh.held))
+    if as_json:
+        click.echo(json.dumps([vars(r) for r in results], ensure_ascii=False, indent=2))
+    else:
+        for r in results:
+            click.echo(f"{r.event_id}: {r.key} {r.state}" + (f" ({r.message})" if r.message else ""))
+    if any(r.needs_attention for r in results):
+        sys.exit(1)
+
+
+def _require_something_to_run(settings) -> None:
+    """A crontab line that lost its `cd` runs in the wrong folder: say so instead of making an empty
+    database there and exiting 0 every minute for ever."""
+    from opsflow.core.errors import InputError
+
+    url = settings.database_url.reveal()
+    database = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else None
+    if database is None or database in ("", ":memory:") or Path(database).exists():
+        return
+    jobs = settings.jobs_dir
+    if jobs.is_dir() and any(jobs.glob("*.toml")):
+        return
+    raise InputError(f"nothing to run here ({Path.cwd()}): no database at {Path(database).resolve()} and no job "
+                     f"files in {jobs.resolve()}. Run opsflow from the seminars folder (in cron: `cd FOLDER && "
+                     "opsflow run-due`), or set OPSFLOW_DATABASE_URL and OPSFLOW_JOBS_DIR")
+
+
+@click.command()
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="One line per action, readable or as JSON for a log collector.")
+@click.option("--poll", default=60.0, show_default=True, metavar="SECONDS",
+              help="Look at the database at least this often (other processes may add work).")
+@click.pass_obj
+def scheduler(app, log_format: str, poll: float) -> None:
+    """Run as a service: wake when each step is due, re-apply job files when they change.
+
+    SIGTERM (systemctl stop) lets the message in flight finish and exits 0.
+
+    \b
+    Example:
+        opsflow scheduler --log-format json
+    """
+    from opsflow.core.scheduler import Scheduler, configure
+
+    configure(app.settings, log_format)
+    Scheduler(app.store(), app.settings, app.zoom, app.settings.jobs_dir, poll=poll).serve()
+
+
+@click.command()
+@click.pass_obj
+def doctor(app) -> None:
+    """Check the setup: database, job files and templates, time zones, Zoom, the mail server.
+
+    Sends no mail and creates nothing. Exit code 1 when a check fails; each says how to fix it.
+
+    \b
+    Example:
+        opsflow doctor
+    """
+    from opsflow.core.doctor import run_checks
+
+    checks = run_checks(app.settings, now())
+    for check in checks:
+        mark = "ok  " if check.ok else ("skip" if check.ok is None else "FAIL")
+        click.echo(f"[{mark}] {check.name}: {check.detail}")
+    if any(check.ok is False for check in checks):
+        sys.exit(1)
+
+
+@click.command()
+@click.option("--output", type=click.Path(path_type=Path), default=Path("opsflow-demo"), show_default=True,
+              help="Where the outbox, the database and the demo's job file go (emptied first).")
+def demo(output: Path) -> None:
+    """Run a whole seminar in under a minute: no accounts, nothing really sent.
+
+    A fake Zoom on loopback, the example job and its 40 registrants, a clock that jumps from step to
+    step, a simulated attendance and survey. The emails land in OUTPUT/outbox with an index.html.
+
+    \b
+    Example:
+        opsflow demo
+        opsflow demo --output /tmp/seminar-demo
+    """
+    import time
+
+    from opsflow.sandbox.demo import run_demo
+
+    started = time.monotonic()
+    result = run_demo(output, echo=click.echo)
+    click.echo(f"\n{result.steps} steps done, {result.messages} emails in {result.outbox} "
+               f"(open {result.outbox / 'index.html'} in a browser) in {time.monotonic() - started:.1f} s")

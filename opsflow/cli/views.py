@@ -1,0 +1,198 @@
+"""What the CLI shows: plain data for `--json`, and tables for people (rich, imported only when printing)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from typing import TYPE_CHECKING
+
+from opsflow.core.needs import first_unfinished
+
+if TYPE_CHECKING:  # the data modules pull in pydantic; `status` needs none of them
+    from opsflow.core.apply import ApplyResult
+    from opsflow.core.jobspec import Event
+    from opsflow.core.plan import PlanWarning, Step
+
+
+def local_text(moment: datetime, tz: ZoneInfo) -> str:
+    """`2027-01-21 Thu 18:00 +09:00`: the local time with its offset, as the tables show it."""
+    local = moment.astimezone(tz)
+    offset = local.strftime("%z")
+    return f"{local:%Y-%m-%d %a %H:%M} {offset[:3]}:{offset[3:]}"
+
+
+def plan_data(planned: list[tuple[Event, list[Step]]], warnings: list[PlanWarning]) -> dict[str, Any]:
+    return {
+        "events": [
+            {
+                "id": event.id,
+                "title": event.title,
+                "path": str(event.path),
+                "timezone": str(event.tz),
+                "start_at": event.local(event.start_at).isoformat(),
+                "end_at": event.local(event.end_at).isoformat(),
+                "steps": [
+                    {
+                        "key": s.key,
+                        "kind": s.kind,
+                        "due_at": event.local(s.due_at).isoformat() if s.due_at else None,
+                        "at": s.at,
+                        "after": s.after,
+                    }
+                    for s in steps
+                ],
+            }
+            for event, steps in planned
+        ],
+        "warnings": [{"event": w.event_id, "step": w.step_key, "message": w.message} for w in warnings],
+    }
+
+
+def status_data(events: list, steps: list, deliveries: dict[str, dict[str, int]] | None = None) -> dict[str, Any]:
+    by_event: dict[str, list] = {}
+    for step in steps:
+        by_event.setdefault(step["event_id"], []).append(step)
+    out = []
+    for event in events:
+        tz = ZoneInfo(event["timezone"])
+        out.append({
+            "id": event["id"],
+            "title": event["title"],
+            "status": event["status"],
+            "deliveries": {("ambiguous" if k == "sending" else k): v
+                           for k, v in sorted((deliveries or {}).get(event["id"], {}).items())},
+            "timezone": event["timezone"],
+            "start_at": event["start_at"].astimezone(tz).isoformat(),
+            "end_at": event["end_at"].astimezone(tz).isoformat(),
+            "steps": [
+                {
+                    "key": s["key"],
+                    "kind": s["kind"],
+                    "state": s["state"],
+                    "due_at": s["due_at"].astimezone(tz).isoformat(),
+                    "attempts": s["attempts"],
+                    "last_error": s["last_error"],
+                }
+                for s in by_event.get(event["id"], [])
+            ],
+        })
+    attention = []
+    for event in out:
+        rows = {s["key"]: s for s in by_event.get(event["id"], [])}
+        for step in event["steps"]:
+            if step["state"] in ("failed", "missed"):
+                attention.append({"event": event["id"], "what": step["key"], "state": step["state"],
+                                  "detail": step["last_error"] or ""})
+            before = first_unfinished(rows[step["key"]], rows) if step["state"] == "planned" else None
+            if before is not None and before["state"] == "failed":
+                attention.append({"event": event["id"], "what": step["key"], "state": "blocked",
+                                  "detail": f"waits for {before['key']}, which failed"})
+        if event["deliveries"].get("ambiguous"):
+            attention.append({"event": event["id"], "what": "deliveries", "state": "ambiguous",
+                              "detail": f"{event['deliveries']['ambiguous']} may or may not have been delivered"})
+    return {"attention": attention, "events": out}
+
+
+def apply_data(results: list[ApplyResult], dry_run: bool, zoom: list | None = None) -> dict[str, Any]:
+    return {
+        "dry_run": dry_run,
+        "zoom": [{"event": o.event_id, "action": o.action, "message": o.message} for o in zoom or []],
+        "events": [
+            {
+                "id": r.event_id,
+                "path": r.path,
+                "changed": r.is_changed,
+                "changes": [{"action": c.action, "step": c.step_key, "message": c.message}
+                            for c in r.changes if c.action != "add-step" or c.message],
+            }
+            for r in results
+        ],
+    }
+
+
+def console(stderr: bool = False):
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    # Off a terminal (pipes, cron, tests) keep lines long instead of wrapping at 80 columns.
+    width = None if stream.isatty() else 200
+    return Console(file=stream, width=width, highlight=False, soft_wrap=False)
+
+
+def print_plan(data: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    out = console()
+    for event in data["events"]:
+        tz = ZoneInfo(event["timezone"])
+        start = datetime.fromisoformat(event["start_at"])
+        end = datetime.fromisoformat(event["end_at"])
+        out.print(f"[bold]{event['id']}[/bold]  {_escape(event['title'])}")
+        out.print(f"  {local_text(start, tz)} - {end:%H:%M} ({event['timezone']})  {event['path']}")
+        table = Table(show_edge=False, pad_edge=False, box=None)
+        for column in ("step", "due (local)", "when"):
+            table.add_column(column, no_wrap=True)
+        for step in event["steps"]:
+            due = local_text(datetime.fromisoformat(step["due_at"]), tz) if step["due_at"] else "on apply"
+            table.add_row(step["key"], due, _escape(step["at"]))
+        out.print(table)
+        out.print()
+    warn = console(stderr=True)
+    for w in data["warnings"]:
+        warn.print(f"Warning: {w['event']}: {w['step']} {_escape(w['message'])}")
+
+
+def print_status(data: dict[str, Any]) -> None:
+    """Plain aligned text: quick for a hundred seminars, and the same on a terminal and in a pipe."""
+    lines: list[str] = []
+    if not data["events"]:
+        lines.append("No events yet: run `opsflow apply` to load the job files.")
+    if data["attention"]:
+        lines.append("Needs attention")
+        lines += [f"  {i['event']}: {i['what']} {i['state']}: {i['detail']}" for i in data["attention"]]
+        lines.append("")
+    for event in data["events"]:
+        tz = ZoneInfo(event["timezone"])
+        start = datetime.fromisoformat(event["start_at"])
+        lines.append(f"{event['id']}  {event['title']}  ({event['status']})")
+        lines.append(f"  {local_text(start, tz)} ({event['timezone']})")
+        rows = [(s["key"], s["state"], local_text(datetime.fromisoformat(s["due_at"]), tz), str(s["attempts"]),
+                 s["last_error"] or "") for s in event["steps"]]
+        lines += aligned(("step", "state", "due (local)", "attempts", "last error"), rows)
+        counts = event["deliveries"]
+        if counts:
+            lines.append("  deliveries: " + ", ".join(f"{n} {state}" for state, n in counts.items()))
+        if counts.get("ambiguous"):
+            lines.append(f"  {counts['ambiguous']} ambiguous: a crash or a lost connection while sending; "
+                         f"see `opsflow deliveries {event['id']} --state ambiguous`")
+        lines.append("")
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+def aligned(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+    """Columns padded to their widest cell, two spaces apart."""
+    widths = [max(len(str(r[i])) for r in (header, *rows)) for i in range(len(header))]
+    return ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip() for row in (header, *rows)]
+
+
+def print_apply(data: dict[str, Any]) -> None:
+    out = console()
+    prefix = "(dry run) " if data["dry_run"] else ""
+    for event in data["events"]:
+        if not event["changes"]:
+            out.print(f"{event['id']}: unchanged")
+            continue
+        for change in event["changes"]:
+            what = f"{change['step']}: " if change["step"] else ""
+            out.print(f"{prefix}{event['id']}: {what}{_escape(change['message'])}")
+    for outcome in data["zoom"]:
+        out.print(f"{prefix}{outcome['event']}: zoom: {_escape(outcome['message'])}")
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)

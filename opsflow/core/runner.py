@@ -1,0 +1,318 @@
+"""Run the steps that are due: claim each with a lease, run its action, record the outcome.
+
+`run_due(ctx)` is what `opsflow run-due` (cron) and `opsflow scheduler` call. Several runners at once,
+on one host or several, never run a step twice: a step is claimed by one conditional UPDATE, and every
+message inside it is claimed again through the delivery ledger. A runner that dies loses its claim when
+the lease runs out. Time is passed in (`ctx.now`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from opsflow import store as db
+from opsflow.core.config import Settings
+from opsflow.mail.ledger import BatchStopped
+from opsflow.core.errors import MailError, OpsflowError, ZoomError
+from opsflow.core.jobspec import Event, event_from_json
+from opsflow.zoom.meeting import runner_id
+from opsflow.core.needs import first_unfinished
+from opsflow.store import Store
+
+log = logging.getLogger("opsflow.core.runner")
+
+LEASE = timedelta(minutes=15)
+RETRY_FIRST = timedelta(minutes=2)
+RETRY_MAX = timedelta(hours=1)
+# How long after its due time a transient failure may still be retried, per step kind.
+DEADLINES = {"zoom.create": timedelta(days=7), "registrants.sync": timedelta(days=7),
+             "report.fetch": timedelta(hours=24), "summary.staff": timedelta(days=2)}
+DEFAULT_DEADLINE = timedelta(hours=12)
+REMINDER_KINDS = ("mail.invitation", "mail.reminder", "mail.change")  # useless once the seminar has started
+
+
+class Busy(OpsflowError):
+    """Another runner holds the work right now; try again later."""
+
+
+@dataclass
+class RunContext:
+    """What a run needs: the store, settings, the time, and factories for the outside systems."""
+
+    store: Store
+    settings: Settings
+    now: datetime
+    make_zoom: Callable[[], Any]
+    owner: str = field(default_factory=lambda: runner_id())
+    dry_run: bool = False
+    should_stop: Callable[[], bool] = lambda: False
+    held: set[str] = field(default_factory=set)  # events whose job file has an error: their steps wait
+
+
+@dataclass
+class StepResult:
+    event_id: str
+    key: str
+    state: str  # done, failed, missed, blocked, retry, waiting, would-run, would-miss, skipped
+    message: str = ""
+    needs_attention: bool = False  # a person must look (failed, missed, blocked, a delivery in doubt)
+
+    def __post_init__(self) -> None:
+        self.needs_attention = self.needs_attention or self.state in ("failed", "missed", "blocked")
+
+
+def run_due(ctx: RunContext, *, event_id: str | None = None) -> list[StepResult]:
+    """Run every step due at `ctx.now`, in due order. Returns what happened to each."""
+    results: dict[int, StepResult] = {}
+    finished: set[int] = set()
+    while not ctx.should_stop():
+        with ctx.store.read() as conn:
+            candidates = [s for s in db.due_steps(conn, ctx.now, event_id=event_id)
+                          if s["id"] not in finished and s["event_id"] not in ctx.held]
+            events = {e["id"]: e for e in db.list_events(conn)}
+        progress = False
+        for step in candidates:
+            if ctx.should_stop():
+                break
+            result = _run_one(ctx, step, events[step["event_id"]])
+            results[step["id"]] = result
+            if result.state != "waiting":
+                finished.add(step["id"])
+                progress = progress or result.state != "skipped"
+        # a step that waited for one done in this pass may run now, and a step done may have made
+        # another due (new registrants reopen the invitation): go again until a pass changes nothing
+        if not progress or ctx.dry_run:
+            break
+    return list(results.values())
+
+
+def _run_one(ctx: RunContext, step, event_row) -> StepResult:
+    event = event_from_json(event_row["spec_json"], event_row["source_path"])
+    key = step["key"]
+    before = _waiting_for(ctx, step)
+    if before is not None and before["state"] == "failed":
+        return _blocked(ctx, event, step, before)
+    if before is not None:
+        return StepResult(event.id, key, "waiting", f"waits for {before['key']}")
+    if _is_too_late(step, event, ctx.now):
+        if ctx.dry_run:
+            return StepResult(event.id, key, "would-miss", "the seminar has already started")
+        with ctx.store.begin() as conn:
+            if not db.claim_step(conn, step["id"], ctx.owner, ctx.now, ctx.now + LEASE):
+                return StepResult(event.id, key, "skipped", "another runner has it")
+            db.finish_step(conn, event.id, key, "missed", ctx.now, "found after the seminar had started: not sent")
+        _alert(ctx, event, key, "missed", "found after the seminar had started: not sent")
+        return StepResult(event.id, key, "missed", "found after the seminar had started: not sent")
+    if ctx.dry_run:
+        return StepResult(event.id, key, "would-run", _describe_dry_run(ctx, event, step))
+    with ctx.store.begin() as conn:
+        if not db.claim_step(conn, step["id"], ctx.owner, ctx.now, ctx.now + LEASE):
+            return StepResult(event.id, key, "skipped", "another runner has it")
+    log.info("%s: %s starts", event.id, key)
+    try:
+        message = ACTIONS[step["kind"]](ctx, event, step)
+    except BatchStopped as exc:
+        return _stopped(ctx, event, step, exc)
+    except OpsflowError as exc:
+        return _failed(ctx, event, step, exc)
+    except Exception as exc:  # a bug, or an outside system odder than foreseen: never leave the step running
+        log.debug("%s: %s raised", event.id, key, exc_info=True)  # the details may hold personal data
+        problem = OpsflowError(f"unexpected {type(exc).__name__} (a bug in opsflow: run `opsflow --debug run-due` "
+                               "to see the details, and report it)")
+        return _failed(ctx, event, step, problem)
+    with ctx.store.read() as conn:
+        state = db.get_step(conn, event.id, key)
+    if state["state"] == "running":  # the action did not record its own outcome
+        with ctx.store.begin() as conn:
+            db.finish_step(conn, event.id, key, "done", ctx.now)
+        final = "done"
+    else:
+        final = state["state"]
+    if final == "planned":  # deferred messages or a stop: try again later, until the step's deadline
+        if ctx.now >= _deadline(step, event) and not ctx.should_stop():
+            error = f"{state['last_error'] or 'not finished'} by its deadline"
+            with ctx.store.begin() as conn:
+                db.finish_step(conn, event.id, key, "failed", ctx.now, error)
+            _alert(ctx, event, key, "failed", error)
+            return StepResult(event.id, key, "failed", error)
+        _retry(ctx, event, step, state["last_error"] or "not finished", not_before=state["retry_at"])
+        return StepResult(event.id, key, "retry", state["last_error"] or "")
+    if final == "failed":
+        _alert(ctx, event, key, "failed", state["last_error"] or "")
+    log.info("%s: %s %s %s", event.id, key, final, message)
+    return StepResult(event.id, key, final, message)
+
+
+def _waiting_for(ctx: RunContext, step):
+    """The first step this one waits for that is not finished yet (None when it may run)."""
+    with ctx.store.read() as conn:
+        steps = {s["key"]: s for s in db.list_steps(conn, [step["event_id"]])}
+    return first_unfinished(step, steps)
+
+
+def _blocked(ctx: RunContext, event: Event, step, before) -> StepResult:
+    """A step whose prerequisite failed waits for a person: say so in `status`, alert staff once."""
+    why = f"waits for {before['key']}, which failed: {before['last_error'] or 'see its error'}"
+    if step["last_error"] != why and not ctx.dry_run:
+        with ctx.store.begin() as conn:
+            db.update_step(conn, step["id"], {"last_error": why}, ctx.now)
+    if step["alerted_at"] is None and not ctx.dry_run:
+        _alert(ctx, event, step["key"], "blocked", why, ledger_key=f"{step['key']}.blocked")
+    return StepResult(event.id, step["key"], "blocked", why)
+
+
+def _is_too_late(step, event: Event, now: datetime) -> bool:
+    return step["kind"] in REMINDER_KINDS and now >= event.start_at
+
+
+def _failed(ctx: RunContext, event: Event, step, exc: OpsflowError) -> StepResult:
+    transient = isinstance(exc, (MailError, Busy)) or (isinstance(exc, ZoomError) and exc.is_transient)
+    if transient and ctx.now < _deadline(step, event):
+        _retry(ctx, event, step, str(exc))
+        return StepResult(event.id, step["key"], "retry", str(exc))
+    with ctx.store.begin() as conn:
+        db.finish_step(conn, event.id, step["key"], "failed", ctx.now, str(exc))
+    _alert(ctx, event, step["key"], "failed", str(exc))
+    log.warning("%s: %s failed: %s", event.id, step["key"], exc)
+    return StepResult(event.id, step["key"], "failed", str(exc))
+
+
+def _stopped(ctx: RunContext, event: Event, step, exc: BatchStopped) -> StepResult:
+    """The mail server broke off a batch: the rest are retried later; a message in doubt is a person's
+    to decide (`opsflow deliveries resolve`), so staff hear of it at once."""
+    result = _failed(ctx, event, step, exc)
+    if exc.report.ambiguous and result.state == "retry":
+        _alert(ctx, event, step["key"], "stopped", f"{exc}; see `opsflow deliveries {event.id} --state ambiguous`",
+               ledger_key=f"{step['key']}.stopped")
+        result.needs_attention = True
+    return result
+
+
+def _deadline(step, event: Event) -> datetime:
+    """Until when a step may be retried: a mail to registrants until the seminar starts (it is useful
+    until then, even when found late); any other step for a time per kind after it was due."""
+    if step["kind"] in REMINDER_KINDS:
+        return event.start_at
+    return step["due_at"] + DEADLINES.get(step["kind"], DEFAULT_DEADLINE)
+
+
+def _retry(ctx: RunContext, event: Event, step, error: str, not_before: datetime | None = None) -> None:
+    attempts = max(step["attempts"], 0) + 1
+    # stopped by a shutdown: free at once for the next runner; a failure: back off
+    wait = timedelta(0) if ctx.should_stop() else min(RETRY_FIRST * 2 ** (attempts - 1), RETRY_MAX)
+    retry_at = max(ctx.now + wait, not_before or ctx.now)  # e.g. when the first deferred message is due
+    with ctx.store.begin() as conn:
+        db.update_step(conn, step["id"], {"state": "planned", "retry_at": retry_at, "last_error": error,
+                                          "lease_owner": None, "lease_until": None}, ctx.now)
+    log.info("%s: %s will be tried again at %s (%s)", event.id, step["key"], retry_at, error)
+
+
+def _alert(ctx: RunContext, event: Event, key: str, state: str, error: str, *, ledger_key: str | None = None) -> None:
+    """One alert to the staff list per failed, missed or blocked step (the ledger keeps it to one per
+    `ledger_key`, the step's key by default)."""
+    if event.spec.summary is None or not event.spec.summary.to:
+        return
+    from opsflow.mail.send import send_mail
+
+    local = event.local(ctx.now)
+    alert = {"event_title": event.title, "step": key, "state": state, "error": error,
+             "due_text": f"{local:%Y-%m-%d %H:%M} {local.tzname()}",
+             "hint": f"see `opsflow status {event.id}`; after fixing the cause, run the step by hand "
+                     f"(for a mail: `opsflow send {event.id} ...`)"}
+    try:
+        send_mail(ctx.store, ctx.settings, event, f"alert:{ledger_key or key}", ctx.now, sync=False, alert=alert)
+        with ctx.store.begin() as conn:
+            step = db.get_step(conn, event.id, key)
+            db.update_step(conn, step["id"], {"alerted_at": ctx.now}, ctx.now)
+    except OpsflowError as exc:  # the alert itself could not go out: the log and `status` still show it
+        log.error("%s: the alert for %s could not be sent: %s", event.id, key, exc)
+
+
+def _describe_dry_run(ctx: RunContext, event: Event, step) -> str:
+    kind = step["kind"]
+    if kind.startswith("mail.") or kind in ("survey.remind", "summary.staff"):
+        from opsflow.mail.send import planned_recipients
+
+        try:
+            return f"would mail {len(planned_recipients(ctx.store, event, step['key'], ctx.now))} people"
+        except OpsflowError as exc:
+            return f"would try, but: {exc}"
+    return f"would run {kind}"
+
+
+# --- the actions, one per step kind ---------------------------------------------------------
+
+def _zoom_create(ctx: RunContext, event: Event, step) -> str:
+    from opsflow.zoom.meeting import create_meeting
+
+    outcome = create_meeting(ctx.store, ctx.make_zoom(), event, ctx.now, owner=ctx.owner)
+    if outcome.action == "busy":
+        raise Busy(outcome.message)
+    return outcome.message
+
+
+def _registrants_sync(ctx: RunContext, event: Event, step) -> str:
+    from opsflow.registrants import sync_registrants
+
+    imported, synced = sync_registrants(ctx.store, ctx.make_zoom, event, ctx.now)
+    parts = []
+    if imported:
+        parts.append(f"{len(imported.added)} added, {len(imported.cancelled)} cancelled")
+    if synced:
+        parts.append(f"{synced.registered} registered with Zoom")
+    return "; ".join(parts)
+
+
+def _mail(ctx: RunContext, event: Event, step) -> str:
+    from opsflow.mail.send import send_mail
+
+    report = send_mail(ctx.store, ctx.settings, event, step["key"], ctx.now, make_zoom=ctx.make_zoom,
+                       should_stop=ctx.should_stop)
+    return f"{len(report.sent)} sent"
+
+
+def _report_fetch(ctx: RunContext, event: Event, step) -> str:
+    from opsflow.after.report import fetch_report
+
+    result = fetch_report(ctx.store, ctx.make_zoom(), event, ctx.now)
+    return f"{result.people} people, {result.attendees} attended"
+
+
+def _survey_send(ctx: RunContext, event: Event, step) -> str:
+    from opsflow.after.survey import send_survey
+
+    reports = send_survey(ctx.store, ctx.settings, event, ctx.now, should_stop=ctx.should_stop)
+    return ", ".join(f"{r.message_key}: {len(r.sent)} sent" for r in reports)
+
+
+def _survey_remind(ctx: RunContext, event: Event, step) -> str:
+    from opsflow.mail.send import send_mail
+
+    report = send_mail(ctx.store, ctx.settings, event, "survey_reminder", ctx.now, sync=False,
+                       should_stop=ctx.should_stop)
+    return f"{len(report.sent)} sent"
+
+
+def _summary(ctx: RunContext, event: Event, step) -> str:
+    from opsflow.mail.send import send_mail
+
+    report = send_mail(ctx.store, ctx.settings, event, step["key"], ctx.now, sync=False)
+    return f"sent to {len(report.sent)}"
+
+
+ACTIONS: dict[str, Callable[[RunContext, Event, Any], str]] = {
+    "zoom.create": _zoom_create,
+    "registrants.sync": _registrants_sync,
+    "mail.invitation": _mail,
+    "mail.reminder": _mail,
+    "mail.change": _mail,
+    "mail.cancellation": _mail,
+    "report.fetch": _report_fetch,
+    "survey.send": _survey_send,
+    "survey.remind": _survey_remind,
+    "summary.staff": _summary,
+}

@@ -1,0 +1,310 @@
+"""The delivery ledger and the send loop: one row per (event, recipient, message), never sent twice.
+
+A row goes pending -> sending -> sent | failed | deferred (or cancelled, when the person was cancelled
+before their turn). `sending` is committed before DATA (while MAIL FROM makes its round trip); a row
+still `sending` after a crash or a broken connection is *ambiguous*: reported, never resent on its own
+(`opsflow deliveries resolve` decides). Everything else resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from opsflow import store as db
+from opsflow.core.errors import MailError
+from opsflow.mail.transport import Disconnected, NotWritten, OutcomeUnknown
+from opsflow.mail.message import Outgoing, UnsafeHeaderError
+from opsflow.store import Store
+
+CHUNK = 200  # rows read at a time: memory stays flat however many recipients
+RECONNECTS = 3  # per message, before the batch stops
+
+
+@dataclass
+class BatchReport:
+    event_id: str
+    message_key: str
+    dry_run: bool = False
+    sent: list[str] = field(default_factory=list)
+    already_sent: int = 0
+    deferred: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    ambiguous: list[str] = field(default_factory=list)
+    failed_before: list[tuple[str, str]] = field(default_factory=list)  # refused in an earlier run, still standing
+    would_send: list[str] = field(default_factory=list)
+    stopped: bool = False  # asked to stop before the end (a shutdown): the rest are still pending
+    left: int = 0  # still pending or deferred when the batch ended
+
+    @property
+    def has_failures(self) -> bool:
+        return bool(self.failed or self.failed_before or self.ambiguous)
+
+    def counts(self) -> str:
+        """`12 sent, 1 ambiguous, 387 left for the next run`: what a stopped batch says."""
+        parts = [f"{len(self.sent)} sent", f"{len(self.ambiguous)} ambiguous"]
+        if self.failed:
+            parts.append(f"{len(self.failed)} failed")
+        parts.append(f"{self.left} left for the next run")
+        return ", ".join(parts)
+
+
+class BatchStopped(MailError):
+    """The mail server stopped the batch part way (gone, or silent past the timeout). `report` holds
+    what was done; the rest stay pending for the next run, the message in doubt is ambiguous."""
+
+    def __init__(self, reason: str, report: BatchReport) -> None:
+        self.reason = reason
+        self.report = report
+        super().__init__(f"{reason}; {report.counts()}")
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long a deferred message waits: 5 minutes, doubling, at most 2 hours."""
+    return min(timedelta(minutes=5) * 2 ** max(attempts - 1, 0), timedelta(hours=2))
+
+
+class Pace:
+    """At most `per_minute` messages a minute (for relays that limit them); no limit when None."""
+
+    def __init__(self, per_minute: float | None, clock: Callable[[], float], sleep: Callable[[float], None]) -> None:
+        self.interval = 60.0 / per_minute if per_minute else 0.0
+        self.clock, self.sleep = clock, sleep
+        self.next_at: float | None = None
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        now = self.clock()
+        if self.next_at is not None and now < self.next_at:
+            self.sleep(self.next_at - now)
+            now = self.next_at
+        self.next_at = now + self.interval
+
+
+def send_batch(store: Store, transport, *, event_id: str, message_key: str, recipients: list[str],
+               build: Callable[[str], Outgoing], sender: str, now: Callable[[], datetime],
+               resend: bool = False, dry_run: bool = False, pace: Pace | None = None,
+               progress: Callable[[int, int], None] | None = None,
+               should_stop: Callable[[], bool] | None = None, cancel_others: bool = True) -> BatchReport:
+    """Send `message_key` to each recipient who has not had it. `build(email)` makes one message.
+
+    A template error in `build` stops the batch before the first message (the first recipient's
+    message is built before anything is claimed); a bad header fails that recipient only; a
+    transport that cannot be used at all raises MailError with nothing more marked sent.
+    """
+    report = BatchReport(event_id, message_key, dry_run)
+    wanted = set(recipients)
+    if recipients:
+        build(recipients[0])  # templates are checked before anything is claimed or sent
+    if dry_run:
+        return _dry_run(store, report, recipients, now(), resend)
+
+    with store.begin() as conn:
+        if resend:
+            db.set_deliveries(conn, event_id, {"state": "pending", "resends": db.deliveries.c.resends + 1,
+                                               "next_attempt_at": None}, now(),
+                              states=("sent", "failed", "sending", "deferred"), message_key=message_key,
+                              recipients=recipients)
+        db.claim_deliveries(conn, event_id, message_key, recipients, now())
+        counts = db.delivery_counts(conn, event_id, message_key)
+        # what earlier runs left for a person to decide, about the people asked for only
+        report.ambiguous = [r["recipient"] for r in db.list_deliveries(conn, event_id, state="sending",
+                                                                       message_key=message_key)
+                            if r["recipient"] in wanted]
+        report.failed_before = [(r["recipient"], r["last_error"] or "") for r in
+                                db.list_deliveries(conn, event_id, state="failed", message_key=message_key)
+                                if r["recipient"] in wanted]
+    report.already_sent = counts.get("sent", 0)
+    total = sum(counts.get(s, 0) for s in ("pending", "deferred"))
+    pace = pace or Pace(None, time.monotonic, time.sleep)
+
+    transport.open()  # a server that cannot be used at all says so plainly: nothing was started
+    try:
+        _send_all(store, transport, report, wanted, total, build=build, sender=sender, now=now, pace=pace,
+                  progress=progress, should_stop=should_stop, cancel_others=cancel_others)
+    except MailError as exc:  # stopped part way: say what was done and what is left
+        report.left = _left(store, event_id, message_key)
+        if isinstance(exc, BatchStopped):
+            raise
+        raise BatchStopped(str(exc), report) from None
+    report.left = _left(store, event_id, message_key) if report.stopped else 0
+    return report
+
+
+def _left(store: Store, event_id: str, message_key: str) -> int:
+    with store.read() as conn:
+        counts = db.delivery_counts(conn, event_id, message_key)
+    return counts.get("pending", 0) + counts.get("deferred", 0)
+
+
+def _send_all(store: Store, transport, report: BatchReport, wanted: set[str], total: int, *, build, sender: str,
+              now, pace: Pace, progress, should_stop, cancel_others: bool) -> None:
+    event_id, message_key = report.event_id, report.message_key
+    # Messages are built in a second thread while this one waits on the mail server and the database;
+    # the builder touches neither (the recipients of a chunk are loaded before it starts on them).
+    builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="opsflow-build")
+    try:
+        with store.writer() as held:
+            writer = _Ledger(held)
+            done, after_id = 0, 0
+            while True:
+                with store.read() as conn:
+                    rows = db.deliveries_to_send(conn, event_id, message_key, now(), after_id, CHUNK)
+                if not rows:
+                    break
+                after_id = rows[-1]["id"]
+                chunk = [row for row in rows if _keep(writer, row, wanted, now, cancel_others)]
+                prefetch = getattr(build, "prefetch", None)
+                if prefetch is not None:
+                    prefetch([row["recipient"] for row in chunk])
+                built = [builder.submit(build, row["recipient"]) for row in chunk]
+                for row, message in zip(chunk, built):
+                    if should_stop is not None and should_stop():
+                        report.stopped = True  # the rest stay pending for the next run
+                        break
+                    done += 1
+                    try:
+                        _send_one(writer, transport, row, message, sender, now, pace, report)
+                    except BaseException:
+                        writer.flush()
+                        raise
+                    if progress:
+                        progress(done, total)
+                if report.stopped:
+                    break
+            writer.flush()
+    finally:
+        builder.shutdown(cancel_futures=True)
+        transport.close()
+
+
+class _Ledger:
+    """Write transactions for the send loop. The `sent` of one message is written together with the
+    `sending` claim of the next, one transaction a message instead of two; a crash between them leaves
+    that one message `sending` (ambiguous), never more."""
+
+    def __init__(self, writer) -> None:
+        self.writer = writer
+        self.unrecorded: tuple[int, str, datetime] | None = None
+
+    def sent_later(self, delivery_id: int, message_id: str, at: datetime) -> None:
+        self.flush()
+        self.unrecorded = (delivery_id, message_id, at)
+
+    @contextmanager
+    def transaction(self):
+        with self.writer.transaction() as conn:
+            self._write_unrecorded(conn)
+            yield conn
+
+    def flush(self) -> None:
+        if self.unrecorded is not None:
+            with self.writer.transaction() as conn:
+                self._write_unrecorded(conn)
+
+    def _write_unrecorded(self, conn) -> None:
+        if self.unrecorded is not None:
+            db.mark_sent(conn, *self.unrecorded)
+            self.unrecorded = None
+
+
+def _keep(writer, row, wanted: set[str], now, cancel_others: bool) -> bool:
+    """Whether to send this row now. A recipient no longer wanted (cancelled since the claim) is marked
+    `cancelled`, never sent; when sending to one person only, the others are just left for later."""
+    if row["recipient"] in wanted:
+        return True
+    if cancel_others:
+        with writer.transaction() as conn:
+            db.finish_delivery(conn, row["id"], {"state": "cancelled"}, now())
+    return False
+
+
+def _send_one(writer, transport, row, built: Future, sender: str, now, pace: Pace, report: BatchReport) -> None:
+    email = row["recipient"]
+    try:
+        message = built.result()
+    except UnsafeHeaderError as exc:
+        _finish(writer, row, "failed", str(exc), now, report)
+        return
+    data = message.as_bytes()
+    for attempt in range(RECONNECTS + 1):
+        taken = False
+        try:
+            transport.begin(sender)
+            # the claim is committed while MAIL FROM makes its round trip: one wait instead of two
+            with writer.transaction() as conn:
+                taken = db.take_delivery(conn, row["id"], now())
+            if not taken:
+                transport.close()  # another runner has it; drop our half-open transaction
+                transport.open()
+                return
+            reply = transport.prepare(sender, email)
+        except Disconnected as exc:
+            if taken:  # ours, and DATA never started: back in line, not ambiguous
+                with writer.transaction() as conn:
+                    db.finish_delivery(conn, row["id"], {"state": "pending"}, now())
+            if exc.timed_out:  # a silent server: waiting on it for each of the rest would take hours
+                raise MailError(f"the mail server stopped answering ({exc})") from None
+            if attempt == RECONNECTS:
+                raise MailError(f"the mail server keeps closing the connection ({exc})") from None
+            transport.open()
+            continue
+        if not reply.is_ok:
+            _finish(writer, row, "deferred" if reply.is_temporary else "failed", str(reply), now, report,
+                    attempts=row["attempts"] + 1)
+            return
+        pace.wait()
+        try:
+            reply = transport.deliver(data)
+        except OutcomeUnknown as exc:
+            report.ambiguous.append(email)
+            with writer.transaction() as conn:
+                db.finish_delivery(conn, row["id"], {"last_error": f"connection lost during DATA: {exc}"}, now())
+            if exc.timed_out:  # the server took DATA and went silent: stop after the first, not 400 times
+                raise MailError(f"the mail server stopped answering after taking a message ({exc})") from None
+            transport.open()
+            return
+        except NotWritten as exc:
+            with writer.transaction() as conn:
+                db.finish_delivery(conn, row["id"], {"state": "pending", "last_error": str(exc)}, now())
+            raise MailError(str(exc)) from None
+        if reply.is_ok:
+            writer.sent_later(row["id"], message.message_id, now())
+            report.sent.append(email)
+        else:
+            _finish(writer, row, "deferred" if reply.is_temporary else "failed", str(reply), now, report,
+                    attempts=row["attempts"] + 1)
+        if reply.code == 421:
+            transport.open()
+        return
+
+
+def _finish(writer, row, state: str, error: str, now, report: BatchReport, attempts: int | None = None) -> None:
+    values = {"state": state, "last_error": error}
+    if state == "deferred":
+        values["next_attempt_at"] = now() + retry_delay(attempts or row["attempts"] + 1)
+        report.deferred.append((row["recipient"], error))
+    else:
+        report.failed.append((row["recipient"], error))
+    with writer.transaction() as conn:
+        db.finish_delivery(conn, row["id"], values, now())
+
+
+def _dry_run(store: Store, report: BatchReport, recipients: list[str], at: datetime, resend: bool) -> BatchReport:
+    with store.read() as conn:
+        rows = {r["recipient"]: r for r in db.list_deliveries(conn, report.event_id, message_key=report.message_key)}
+    for email in recipients:
+        row = rows.get(email)
+        state = row["state"] if row else "pending"
+        if resend or state == "pending" or (state == "deferred" and (row["next_attempt_at"] or at) <= at):
+            report.would_send.append(email)
+        elif state == "sent":
+            report.already_sent += 1
+        elif state == "sending":
+            report.ambiguous.append(email)
+    return report

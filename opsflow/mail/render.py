@@ -1,0 +1,144 @@
+"""Mail templates -> message parts (subject, text, HTML), in a sandboxed Jinja2 environment.
+
+A template is one file per message kind, `<language>/<kind>.j2`, with the blocks `subject`, `text`
+and `html`. Lookup order: the event's own folder (`[event] templates`), OPSFLOW_TEMPLATES_DIR, the
+built-in set. Undefined names are errors (StrictUndefined); HTML is autoescaped, text is not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import FileSystemLoader, StrictUndefined, TemplateNotFound
+from jinja2.exceptions import TemplateSyntaxError
+from jinja2.sandbox import SandboxedEnvironment
+
+from opsflow.core.errors import TemplateError
+from opsflow.core.resources import builtin_templates_dir
+
+KINDS = ("invitation", "reminder", "change", "cancellation", "survey", "followup", "survey_reminder", "summary",
+         "alert")
+BLOCKS = ("subject", "text", "html")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+class Renderer:
+    """Renders the templates of one language from a search path of template folders."""
+
+    def __init__(self, language: str, folders: list[Path]) -> None:
+        self.language = language
+        self.folders = [f / language for f in folders]
+        loader = FileSystemLoader([str(f) for f in self.folders])
+        options = {"loader": loader, "undefined": StrictUndefined, "trim_blocks": True, "lstrip_blocks": True,
+                   "keep_trailing_newline": False}
+        self.text_env = SandboxedEnvironment(autoescape=False, **options)
+        self.html_env = SandboxedEnvironment(autoescape=True, **options)
+
+    def render(self, kind: str, context: dict[str, Any]) -> Rendered:
+        """Render the three blocks of `kind`. Raises TemplateError naming the file and line."""
+        text_template = self._load(self.text_env, kind)
+        html_template = self._load(self.html_env, kind)
+        subject = self._block(text_template, "subject", context)
+        return Rendered(
+            subject=" ".join(subject.split()),  # one line, whatever the template's layout
+            text=self._block(text_template, "text", context).strip("\n") + "\n",
+            html=self._block(html_template, "html", context).strip("\n") + "\n",
+        )
+
+    def path_of(self, kind: str) -> str:
+        """The file that `kind` comes from (for messages)."""
+        for folder in self.folders:
+            if (folder / f"{kind}.j2").is_file():
+                return str(folder / f"{kind}.j2")
+        return f"{self.language}/{kind}.j2"
+
+    def _load(self, env: SandboxedEnvironment, kind: str):
+        try:
+            template = env.get_template(f"{kind}.j2")
+        except TemplateNotFound:
+            searched = ", ".join(str(f) for f in self.folders)
+            raise TemplateError(f"no template {self.language}/{kind}.j2 (looked in {searched})") from None
+        except TemplateSyntaxError as exc:
+            raise TemplateError(f"{exc.filename or self.path_of(kind)}:{exc.lineno}: template syntax error: "
+                                f"{exc.message}") from None
+        missing = [b for b in BLOCKS if b not in template.blocks]
+        if missing:
+            raise TemplateError(f"{self.path_of(kind)}: the template has no block {', '.join(missing)}: "
+                                "each template needs {% block subject %}, {% block text %} and {% block html %}")
+        return template
+
+    def _block(self, template, block: str, context: dict[str, Any]) -> str:
+        try:
+            return "".join(template.blocks[block](template.new_context(context)))
+        except Exception as exc:  # noqa: BLE001 - a template is user code: any failure is the template's
+            line = _template_line(exc, template)
+            where = f"{template.filename}:{line}" if line else template.filename
+            raise TemplateError(f"{where}: cannot render the {block} block: {exc}") from None
+
+
+def renderer_for(language: str, event_folder: Path | None = None, user_folder: Path | None = None) -> Renderer:
+    """The renderer for one event: its own folder, then the user's folder, then the built-in set."""
+    folders = [f for f in (event_folder, user_folder) if f is not None]
+    return Renderer(language, [*folders, builtin_templates_dir()])
+
+
+def _template_line(exc: Exception, template) -> int | None:
+    """The template line an exception was raised at: the deepest frame of the compiled template,
+    mapped back to its source line."""
+    tb = exc.__traceback__
+    line = None
+    while tb is not None:
+        if template.filename and tb.tb_frame.f_code.co_filename == template.filename:
+            line = template.get_corresponding_lineno(tb.tb_lineno)
+        tb = tb.tb_next
+    return line
+
+
+# --- dates and numbers as people write them ---------------------------------------------------
+
+def date_text(start: datetime, end: datetime, tz: ZoneInfo, language: str) -> str:
+    """`2027年1月21日(木) 18:00〜19:30` in Japanese; `Thursday, 21 January 2027, 18:00–19:30 JST` in English."""
+    from babel.dates import format_date
+
+    local_start, local_end = start.astimezone(tz), end.astimezone(tz)
+    if language == "ja":
+        day = format_date(local_start.date(), "y年M月d日(EEE)", locale="ja")
+        if local_end.date() != local_start.date():
+            end_day = format_date(local_end.date(), "M月d日(EEE)", locale="ja")
+            return f"{day} {local_start:%H:%M}〜{end_day} {local_end:%H:%M}"
+        return f"{day} {local_start:%H:%M}〜{local_end:%H:%M}"
+    day = format_date(local_start.date(), "EEEE, d MMMM y", locale="en")
+    if local_end.date() != local_start.date():
+        end_day = format_date(local_end.date(), "EEEE, d MMMM y", locale="en")
+        return f"{day}, {local_start:%H:%M} – {end_day}, {local_end:%H:%M} {local_end.tzname()}"
+    return f"{day}, {local_start:%H:%M}–{local_end:%H:%M} {local_start.tzname()}"
+
+
+def meeting_id_text(meeting_id: int | None) -> str | None:
+    """A Zoom meeting id grouped the way Zoom prints it: `882 3163 5078`."""
+    if meeting_id is None:
+        return None
+    digits = str(meeting_id)
+    if len(digits) == 11:
+        return f"{digits[:3]} {digits[3:7]} {digits[7:]}"
+    if len(digits) == 10:
+        return f"{digits[:3]} {digits[3:6]} {digits[6:]}"
+    return digits
+
+
+def reminder_when(send_at: datetime, start: datetime, tz: ZoneInfo) -> str:
+    """How a reminder speaks of the start: `soon` (within 3 hours), `today`, `tomorrow`, or `later`."""
+    if start - send_at <= timedelta(hours=3):
+        return "soon"
+    days = (start.astimezone(tz).date() - send_at.astimezone(tz).date()).days
+    return {0: "today", 1: "tomorrow"}.get(days, "later")

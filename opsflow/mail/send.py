@@ -1,0 +1,344 @@
+"""Mail to registrants: who gets which message, built from templates, sent through the ledger.
+
+`send_mail` is what both `opsflow send` and the mail steps call. Before a mail step the registrants
+are synced again (the CSV, and Zoom registration), so late registrations are included.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default
+
+from opsflow import store as db
+from opsflow.core.config import Settings
+from opsflow.mail.context import (
+    SAMPLE_RECIPIENT, event_context, message_context, organizer_context, recipient_context, survey_context,
+)
+from opsflow.mail.ledger import BatchReport, Pace, send_batch
+from opsflow.core.errors import InputError, NotFoundError
+from opsflow.mail.ics import event_ics
+from opsflow.core.jobspec import Event
+from opsflow.mail.message import Attachment, Outgoing, build_message, parse_sender
+from opsflow.mail.render import Renderer, meeting_id_text, renderer_for
+from opsflow.store import Store
+
+REGISTRANT_KINDS = ("invitation", "reminder", "change", "cancellation")
+ICS_KINDS = ("invitation", "reminder", "change", "cancellation")
+PREVIEW_SENDER = "opsflow <opsflow@localhost>"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One message to send: its ledger key and its template kind."""
+
+    message_key: str
+    kind: str
+
+
+# After the event: fixed ledger keys, one per message (the survey step sends two of them).
+AFTER_EVENT = {
+    "survey": Target("survey.send", "survey"),
+    "followup": Target("survey.followup", "followup"),
+    "survey_reminder": Target("survey.remind", "survey_reminder"),
+    "survey.remind": Target("survey.remind", "survey_reminder"),
+    "survey.send": Target("survey.send", "survey"),
+    "survey.followup": Target("survey.followup", "followup"),
+    "summary": Target("summary.staff", "summary"),
+    "summary.staff": Target("summary.staff", "summary"),
+    "summary.staff.survey": Target("summary.staff.survey", "summary"),
+}
+STAFF_KINDS = ("summary", "alert")
+
+
+def resolve_target(store: Store, event: Event, name: str) -> Target:
+    """`invitation`, `reminder`, `change`, `cancellation`, `survey`, `followup`, `survey_reminder`,
+    `summary`, or a step key such as `mail.reminder.1d`."""
+    if name in AFTER_EVENT:
+        return AFTER_EVENT[name]
+    if re.fullmatch(r"mail\.change\.\d+", name):  # a change notice of an earlier move, by its ledger key
+        return Target(name, "change")
+    if name == "mail.cancellation":
+        return Target(name, "cancellation")
+    with store.read() as conn:
+        steps = [s for s in db.list_steps(conn, [event.id]) if s["kind"].startswith("mail.")]
+        row = db.get_event(conn, event.id)
+    by_key = {s["key"]: s for s in steps}
+    if name in by_key:
+        return Target(name, by_key[name]["kind"].removeprefix("mail."))
+    if name == "change":
+        return Target(f"mail.change.{row['sequence']}", "change")
+    if name == "cancellation":
+        return Target("mail.cancellation", "cancellation")
+    matches = [s["key"] for s in steps if s["kind"] == f"mail.{name}"]
+    if len(matches) == 1:
+        return Target(matches[0], name)
+    if len(matches) > 1:
+        raise InputError(f"{event.id} has several {name} mails: name one of {', '.join(matches)}")
+    known = ", ".join([*by_key, "change", "cancellation", "survey", "followup", "survey_reminder", "summary"])
+    raise NotFoundError(f"{event.id} has no mail {name!r}: use one of {known}")
+
+
+def recipients_for(store: Store, event: Event, target: Target) -> list[str]:
+    """Who gets it: active registrants; a change notice only those already invited; the survey the
+    attendees; the follow-up the others; the survey reminder attendees who have not answered; the
+    summary the staff list."""
+    if target.kind in STAFF_KINDS:
+        return [a.lower() for a in event.spec.summary.to] if event.spec.summary else []
+    with store.read() as conn:
+        ids = db.registrant_ids_by_email(conn, event.id)
+        people = list(ids)
+        if target.kind in ("survey", "followup", "survey_reminder"):
+            attended = {a["registrant_id"] for a in db.list_attendance(conn, event.id) if a["is_attended"]}
+            if not attended and not db.list_report_rows(conn, event.id):
+                raise NotFoundError(f"{event.id} has no attendance yet: run `opsflow report fetch {event.id}` "
+                                    "after the seminar, then send the survey")
+            if target.kind == "followup":
+                return [p for p in people if ids[p] not in attended]
+            attendees = [p for p in people if ids[p] in attended]
+            if target.kind == "survey":
+                return attendees
+            answered = {r["registrant_id"] for r in db.list_survey_responses(conn, event.id)}
+            return [p for p in attendees if ids[p] not in answered]
+        if target.kind != "change":
+            return people
+        invited = {d["recipient"] for d in db.list_deliveries(conn, event.id, state="sent")
+                   if d["message_key"].startswith("mail.invitation")}
+    return [p for p in people if p in invited]
+
+
+class MessageFactory:
+    """Builds the message for one recipient; the template and the .ics are prepared once per batch."""
+
+    def __init__(self, store: Store, settings: Settings, event: Event, target: Target, send_at: datetime,
+                 renderer: Renderer | None = None, *, preview: bool = False) -> None:
+        self.store, self.settings, self.event, self.target = store, settings, event, target
+        self.send_at = send_at
+        self.preview = preview
+        self.renderer = renderer or renderer_for(event.spec.event.language, _event_templates(event),
+                                                 settings.templates_dir)
+        sender = settings.mail_from or (PREVIEW_SENDER if preview else settings.require("mail_from"))
+        self.sender = parse_sender(sender)
+        with store.read() as conn:
+            self.meeting = _as_dict(db.get_zoom_meeting(conn, event.id))
+            self.event_row = db.get_event(conn, event.id)
+        previous = None
+        if target.kind == "change" and self.event_row["previous_start_at"]:
+            previous = (self.event_row["previous_start_at"], self.event_row["previous_end_at"])
+        self.previous = previous
+        self.attachments = self._ics() if target.kind in ICS_KINDS else ()
+        self.summary = None
+        self.alert: dict | None = None
+        if target.kind == "summary":
+            from opsflow.after.summary import staff_summary
+
+            stage = "survey" if target.message_key.endswith(".survey") else "report"
+            self.summary, self.attachments = staff_summary(store, event, stage)
+        self._cache: dict[str, dict] = {}
+        # what every recipient shares, computed once per batch
+        self._event = event_context(event, self.meeting, previous=self.previous, ics_attached=target.kind in ICS_KINDS)
+        self._organizer = organizer_context(settings)
+        self._message = message_context(target.kind, event, send_at)
+
+    def _ics(self) -> tuple[Attachment, ...]:
+        meeting = self.meeting if self.meeting and self.meeting.get("state") == "created" else None
+        data = event_ics(self.event, join_url=meeting["join_url"] if meeting else None,
+                         meeting_id=meeting_id_text(meeting["meeting_id"]) if meeting else None,
+                         passcode=meeting.get("passcode") if meeting else None,
+                         sequence=self.event_row["sequence"], now=self.send_at,
+                         cancelled=self.target.kind == "cancellation")
+        return (Attachment("seminar.ics", "text/calendar", data),)
+
+    def prefetch(self, emails: list[str]) -> None:
+        """Load the next recipients in one query (the send loop calls this once per chunk)."""
+        if self.target.kind in STAFF_KINDS:
+            return
+        self._cache.clear()
+        with self.store.read() as conn:
+            self._cache.update({e: dict(r) for e, r in db.registrants_by_email(conn, self.event.id, emails).items()})
+
+    def person(self, email: str) -> dict:
+        if self.target.kind in STAFF_KINDS:
+            return {"email": email, "name": "", "organization": "", "department": "", "fields_json": "{}",
+                    "join_url": None}
+        row = self._cache.get(email)
+        if row is None:
+            with self.store.read() as conn:
+                found = db.get_registrant(conn, self.event.id, email)
+            if found is None and not self.preview:
+                raise NotFoundError(f"{email} is not registered for {self.event.id}")
+            # a dry run may name people the CSV import has not stored yet: checked with a sample's details
+            row = dict(found) if found is not None else {**SAMPLE_RECIPIENT, "email": email}
+            if len(self._cache) > 1000:
+                self._cache.clear()
+            self._cache[email] = row
+        return row
+
+    def context(self, email: str, person: dict | None = None) -> dict:
+        person = person or self.person(email)
+        recipient = recipient_context(person, self.meeting)
+        return {"event": self._event, "recipient": recipient, "organizer": self._organizer, "message": self._message,
+                "survey": survey_context(self.target.kind, self.event.spec.survey, recipient,
+                                         person.get("survey_token") or ""),
+                "summary": self.summary, "alert": self.alert}
+
+    def __call__(self, email: str) -> Outgoing:
+        person = self.person(email)
+        rendered = self.renderer.render(self.target.kind, self.context(email, person))
+        return build_message(rendered, sender=self.sender, to_email=email, to_name=person["name"],
+                             now=self.send_at, reply_to=self.settings.mail_reply_to,
+                             list_unsubscribe=self.settings.list_unsubscribe, attachments=self.attachments)
+
+
+def send_mail(store: Store, settings: Settings, event: Event, name: str, now: datetime, *, to: str | None = None,
+              resend: bool = False, dry_run: bool = False, transport=None, make_zoom: Callable | None = None,
+              sync: bool = True, clock: Callable[[], float] = time.monotonic,
+              sleep: Callable[[float], None] = time.sleep,
+              progress: Callable[[int, int], None] | None = None, alert: dict | None = None,
+              should_stop: Callable[[], bool] | None = None, record_step: bool = True) -> BatchReport:
+    """Send one of the event's mails to everyone who should have it and has not had it.
+
+    `name` `alert:STEP` sends the failure alert for STEP to the staff list (with `alert` as its
+    variables); `should_stop()` is asked between messages (a scheduler shutting down). With `to`, only
+    that person is sent to, and the step's state is left alone."""
+    if name.startswith("alert:"):
+        target = Target(f"alert.{name.removeprefix('alert:')}", "alert")
+    else:
+        target = resolve_target(store, event, name)
+    # registrants are synced before a registrant mail, so late registrations are included; not for a
+    # cancelled seminar (its Zoom meeting is gone) nor after the event (the report decides who gets what)
+    syncs = sync and _syncs_first(event, target)
+    if syncs and not dry_run:
+        from opsflow.registrants import sync_registrants
+
+        sync_registrants(store, make_zoom or _no_zoom, event, now)
+    recipients = recipients_for(store, event, target)
+    if syncs and dry_run:
+        recipients = _as_after_import(store, event, target, recipients, now)
+    if to is not None:
+        address = to.strip().lower()
+        if address not in recipients:
+            raise NotFoundError(f"{address} does not get {target.message_key} of {event.id} (not an active "
+                                "registrant, or not invited yet for a change notice)")
+        recipients = [address]
+    factory = MessageFactory(store, settings, event, target, now, preview=dry_run)
+    factory.alert = alert
+    if transport is None and not dry_run:
+        from opsflow.mail.transport import transport_for
+
+        transport = transport_for(settings.require("smtp_url").reveal(), timeout=settings.smtp_timeout)
+    report = send_batch(store, transport, event_id=event.id, message_key=target.message_key,
+                        recipients=recipients, build=factory, sender=factory.sender.addr_spec,
+                        now=lambda: now, resend=resend, dry_run=dry_run,
+                        pace=Pace(settings.mail_rate, clock, sleep), progress=progress, should_stop=should_stop,
+                        cancel_others=to is None)
+    if record_step and to is None and not dry_run and target.message_key in _step_keys(store, event):
+        record_mail_step(store, event, target.message_key, [report], now)
+    return report
+
+
+def _syncs_first(event: Event, target: Target) -> bool:
+    return (event.spec.registrants is not None and target.kind in REGISTRANT_KINDS
+            and target.kind != "cancellation" and not event.spec.event.cancelled)
+
+
+def _as_after_import(store: Store, event: Event, target: Target, recipients: list[str], now: datetime) -> list[str]:
+    """The recipients once the CSV is imported, as the real send imports it first (read, nothing written).
+    People who registered on Zoom's own page since the last sync are seen only by the real send."""
+    from opsflow.registrants import import_people, read_event_csv
+
+    imported = import_people(store, event.id, read_event_csv(event), now, dry_run=True)
+    gone = set(imported.cancelled)
+    kept = [r for r in recipients if r not in gone]
+    if target.kind == "change":  # only people already invited get a change notice
+        return kept
+    have = set(kept)
+    return kept + [e for e in (*imported.added, *imported.reactivated) if e not in have]
+
+
+def planned_recipients(store: Store, event: Event, name: str, now: datetime) -> list[str]:
+    """Who the mail `name` would go to if it were sent now (the CSV import included): for dry runs."""
+    target = resolve_target(store, event, name)
+    recipients = recipients_for(store, event, target)
+    return _as_after_import(store, event, target, recipients, now) if _syncs_first(event, target) else recipients
+
+
+def record_mail_step(store: Store, event: Event, step_key: str, reports: list[BatchReport], now: datetime) -> None:
+    """A mail step is planned again while the ledger still holds messages to send (deferred by the
+    server, or left by a stop), retried when the first is due; failed while someone's message was
+    refused or is ambiguous, in this run or an earlier one (until resolved); done when everyone got it."""
+    failed = sum(len(r.failed) + len(r.failed_before) for r in reports)
+    ambiguous = sum(len(r.ambiguous) for r in reports)
+    with store.read() as conn:
+        waiting = [d for r in reports for d in db.list_deliveries(conn, event.id, message_key=r.message_key)
+                   if d["state"] in ("pending", "deferred")]
+    problems = [f"{failed} failed" if failed else "", f"{ambiguous} ambiguous" if ambiguous else "",
+                f"{len(waiting)} waiting to be sent again" if waiting else ""]
+    error = ", ".join(p for p in problems if p) or None
+    state = "planned" if waiting else "failed" if failed or ambiguous else "done"
+    with store.begin() as conn:
+        db.finish_step(conn, event.id, step_key, state, now, error)
+        if state == "planned":
+            retry = min((d["next_attempt_at"] or now for d in waiting), default=now)
+            step = db.get_step(conn, event.id, step_key)
+            db.update_step(conn, step["id"], {"retry_at": max(retry, now)}, now)
+
+
+def _step_keys(store: Store, event: Event) -> set[str]:
+    with store.read() as conn:
+        return {s["key"] for s in db.list_steps(conn, [event.id])}
+
+
+def _event_templates(event: Event):
+    """The seminar's own template folder (`[event] templates`, relative to the job file), if any."""
+    folder = event.spec.event.templates
+    return event.path.parent / folder if folder else None
+
+
+def preview_message(store: Store, settings: Settings, event: Event, name: str, now: datetime,
+                    to: str | None = None) -> EmailMessage:
+    """The message `name` as one recipient would get it (the first active registrant by default, or a
+    sample person when there is nobody yet). Sends and records nothing."""
+    target = resolve_target(store, event, name)
+    factory = MessageFactory(store, settings, event, target, now, preview=True)
+    if to is None:
+        people = recipients_for(store, event, target) or recipients_for(store, event, Target("", "invitation"))
+        if not people:
+            from opsflow.mail.context import SAMPLE_RECIPIENT
+
+            factory._cache[SAMPLE_RECIPIENT["email"]] = dict(SAMPLE_RECIPIENT)
+            people = [SAMPLE_RECIPIENT["email"]]
+        to = people[0]
+    return message_from_bytes(factory(to.strip().lower()).as_bytes(), policy=default)
+
+
+def check_templates(settings: Settings, event: Event, steps) -> list[str]:
+    """Render every template the seminar's steps use, with a sample recipient; raise TemplateError on
+    the first that fails. Returns the kinds checked."""
+    from opsflow.mail.context import sample_context
+
+    renderer = renderer_for(event.spec.event.language, _event_templates(event), settings.templates_dir)
+    kinds = {s.kind.removeprefix("mail.") for s in steps if s.kind.startswith("mail.")}
+    kinds |= {"change", "cancellation"} if kinds else set()
+    if any(s.kind.startswith("survey.") for s in steps):
+        kinds |= {"survey", "followup", "survey_reminder"}
+    if any(s.kind == "summary.staff" for s in steps):
+        kinds.add("summary")
+    if event.spec.summary is not None:
+        kinds.add("alert")
+    for kind in sorted(kinds):
+        renderer.render(kind, sample_context(kind, event, settings))
+    return sorted(kinds)
+
+
+def _as_dict(row) -> dict | None:
+    return dict(row) if row is not None else None
+
+
+def _no_zoom():
+    raise InputError("registrant sync needs Zoom here: pass make_zoom")

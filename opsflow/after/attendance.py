@@ -22,10 +22,10 @@ class Segment:
     """One row of Zoom's participant report: a join segment of one device."""
 
     name: str
-    email: str                 # normalised lower-case, "" when absent
-    registrant_id: str         # Zoom's registrant id, "" when absent
-    join_at: datetime          # aware UTC
-    leave_at: datetime         # aware UTC, >= join_at
+    email: str  # normalised lower-case, "" when absent
+    registrant_id: str  # Zoom's registrant id, "" when absent
+    join_at: datetime  # aware UTC
+    leave_at: datetime  # aware UTC, >= join_at
     is_waiting_room: bool
 
 
@@ -99,19 +99,20 @@ def segments_from_report(rows: Iterable[dict]) -> list[Segment]:
         leave_at = _parse_time(leave_raw, index, "leave_time") if has_leave else None
         if leave_at is None or leave_at < join_at:
             leave_at = join_at + timedelta(seconds=_parse_duration(row.get("duration"), index))
-        segments.append(Segment(
-            name=str(row.get("name") or "").strip(),
-            email=str(row.get("user_email") or "").strip().lower(),
-            registrant_id=str(row.get("registrant_id") or "").strip(),
-            join_at=join_at,
-            leave_at=leave_at,
-            is_waiting_room=row.get("status") == WAITING_ROOM,
-        ))
+        segments.append(
+            Segment(
+                name=str(row.get("name") or "").strip(),
+                email=str(row.get("user_email") or "").strip().lower(),
+                registrant_id=str(row.get("registrant_id") or "").strip(),
+                join_at=join_at,
+                leave_at=leave_at,
+                is_waiting_room=row.get("status") == WAITING_ROOM,
+            )
+        )
     return segments
 
 
-def _unique_index(registrants: list[RegistrantRef],
-                  key: Callable[[RegistrantRef], str]) -> dict[str, RegistrantRef]:
+def _unique_index(registrants: list[RegistrantRef], key: Callable[[RegistrantRef], str]) -> dict[str, RegistrantRef]:
     """key(registrant) -> registrant, for keys that belong to exactly one registrant."""
     seen: dict[str, list[RegistrantRef]] = {}
     for registrant in registrants:
@@ -136,8 +137,9 @@ def _merged_seconds(segments: list[Segment]) -> int:
     return int(total)
 
 
-def attendance(segments: Iterable[Segment], registrants: Iterable[RegistrantRef], *,
-               threshold_minutes: int) -> list[PersonAttendance]:
+def attendance(
+    segments: Iterable[Segment], registrants: Iterable[RegistrantRef], *, threshold_minutes: int
+) -> list[PersonAttendance]:
     """One entry per person seen in the report, registrants first, each group sorted by name.
 
     Each segment goes to a registrant by Zoom registrant id, else by email, else by exact name
@@ -157,8 +159,11 @@ def attendance(segments: Iterable[Segment], registrants: Iterable[RegistrantRef]
     found: dict[tuple, RegistrantRef] = {}
     for segment in segments:
         name = collapse_name(segment.name)
-        for method, index, value in (("registrant_id", by_zoom_id, segment.registrant_id),
-                                     ("email", by_email, segment.email), ("name", by_name, name)):
+        for method, index, value in (
+            ("registrant_id", by_zoom_id, segment.registrant_id),
+            ("email", by_email, segment.email),
+            ("name", by_name, name),
+        ):
             if value and value in index:
                 key: tuple = ("registrant", index[value].id)
                 found[key] = index[value]
@@ -179,17 +184,19 @@ def attendance(segments: Iterable[Segment], registrants: Iterable[RegistrantRef]
         else:
             first = min(group, key=lambda s: s.join_at)
             name, email, matched_by = collapse_name(first.name), first.email or None, None
-        people.append(PersonAttendance(
-            registrant_id=registrant.id if registrant is not None else None,
-            name=name,
-            email=email,
-            minutes=minutes,
-            first_join_at=min((s.join_at for s in in_meeting), default=None),
-            last_leave_at=max((s.leave_at for s in in_meeting), default=None),
-            segments=len(in_meeting),
-            is_attended=bool(in_meeting) and minutes >= threshold_minutes,
-            matched_by=matched_by,
-        ))
+        people.append(
+            PersonAttendance(
+                registrant_id=registrant.id if registrant is not None else None,
+                name=name,
+                email=email,
+                minutes=minutes,
+                first_join_at=min((s.join_at for s in in_meeting), default=None),
+                last_leave_at=max((s.leave_at for s in in_meeting), default=None),
+                segments=len(in_meeting),
+                is_attended=bool(in_meeting) and minutes >= threshold_minutes,
+                matched_by=matched_by,
+            )
+        )
     people.sort(key=lambda p: (p.registrant_id is None, p.name, p.email or "", p.registrant_id or 0))
     return people
 
@@ -202,8 +209,9 @@ def _person_key(segment: Segment) -> tuple[str, str]:
     return ("name", collapse_name(segment.name))
 
 
-def timeline(segments: Iterable[Segment], start: datetime, end: datetime, *,
-             step: timedelta = timedelta(minutes=1)) -> list[tuple[datetime, int]]:
+def timeline(
+    segments: Iterable[Segment], start: datetime, end: datetime, *, step: timedelta = timedelta(minutes=1)
+) -> list[tuple[datetime, int]]:
     """(instant, people in the meeting) at each step from `start` to `end` inclusive.
 
     A person (Zoom registrant id, else email, else name) counts once however many devices they

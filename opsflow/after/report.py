@@ -52,7 +52,10 @@ def fetch_report(store: Store, zoom: Zoom, event: Event, now: datetime) -> Fetch
             raise ZoomReportNotReady(
                 f"Zoom has no participant report for {event.id} {REPORT_DEADLINE.seconds // 3600} hours after the "
                 f"end, and no past-meeting participants either ({exc}): check on Zoom that the meeting took place "
-                "(reports need a Pro or higher host)", status=exc.status, code=exc.code) from None
+                "(reports need a Pro or higher host)",
+                status=exc.status,
+                code=exc.code,
+            ) from None
     store_attendance(store, event, rows, source, now)
     people = attendance_of(store, event.id)
     with store.begin() as conn:
@@ -66,21 +69,32 @@ def store_attendance(store: Store, event: Event, rows: list[dict], source: str, 
     try:
         segments = segments_from_report(rows)
     except ValueError as exc:
-        raise OpsflowError(f"Zoom's report for {event.id} has a row opsflow cannot read ({exc}); nothing was "
-                           "stored: fetch it again later, or report it") from None
+        raise OpsflowError(
+            f"Zoom's report for {event.id} has a row opsflow cannot read ({exc}); nothing was "
+            "stored: fetch it again later, or report it"
+        ) from None
     with store.begin() as conn:
-        refs = [RegistrantRef(r["id"], r["email"], r["name"], r["zoom_registrant_id"])
-                for r in db.list_registrants(conn, event.id)]
+        refs = [
+            RegistrantRef(r["id"], r["email"], r["name"], r["zoom_registrant_id"])
+            for r in db.list_registrants(conn, event.id)
+        ]
         people = attendance(segments, refs, threshold_minutes=threshold)
         db.replace_report_rows(conn, event.id, source, [json.dumps(r, ensure_ascii=False) for r in rows], now)
         db.replace_attendance(conn, event.id, [_row(p) for p in people])
 
 
 def _row(person: PersonAttendance) -> dict[str, Any]:
-    return {"registrant_id": person.registrant_id, "name": person.name, "email": person.email,
-            "total_minutes": person.minutes, "first_join_at": person.first_join_at,
-            "last_leave_at": person.last_leave_at, "is_attended": person.is_attended,
-            "segments": person.segments, "matched_by": person.matched_by}
+    return {
+        "registrant_id": person.registrant_id,
+        "name": person.name,
+        "email": person.email,
+        "total_minutes": person.minutes,
+        "first_join_at": person.first_join_at,
+        "last_leave_at": person.last_leave_at,
+        "is_attended": person.is_attended,
+        "segments": person.segments,
+        "matched_by": person.matched_by,
+    }
 
 
 def attendance_of(store: Store, event_id: str) -> list[dict[str, Any]]:
@@ -91,8 +105,13 @@ def attendance_of(store: Store, event_id: str) -> list[dict[str, Any]]:
     out = []
     for p in people:
         registrant = registrants.get(p["registrant_id"]) if p["registrant_id"] else None
-        out.append({**dict(p), "organization": registrant["organization"] if registrant else "",
-                    "department": registrant["department"] if registrant else ""})
+        out.append(
+            {
+                **dict(p),
+                "organization": registrant["organization"] if registrant else "",
+                "department": registrant["department"] if registrant else "",
+            }
+        )
     return out
 
 
@@ -107,8 +126,20 @@ def report_summary(store: Store, event_id: str) -> dict[str, Any]:
     registrations = len(active | {p["registrant_id"] for p in people if p["registrant_id"] and p["is_attended"]})
     if not has_rows and not people:
         raise NotFoundError(f"no report for {event_id} yet: run `opsflow report fetch {event_id}` after the seminar")
-    refs = [PersonAttendance(p["registrant_id"], p["name"], p["email"], p["total_minutes"], p["first_join_at"],
-                             p["last_leave_at"], p["segments"], p["is_attended"], p["matched_by"]) for p in people]
+    refs = [
+        PersonAttendance(
+            p["registrant_id"],
+            p["name"],
+            p["email"],
+            p["total_minutes"],
+            p["first_join_at"],
+            p["last_leave_at"],
+            p["segments"],
+            p["is_attended"],
+            p["matched_by"],
+        )
+        for p in people
+    ]
     numbers = summary_numbers(refs, registrations)
     by_org: dict[str, dict[str, int]] = {}
     for r in active_people:
@@ -116,8 +147,9 @@ def report_summary(store: Store, event_id: str) -> dict[str, Any]:
     for p in people:
         if p["registrant_id"] and p["is_attended"]:
             by_org.setdefault(p["organization"] or "-", {"registered": 0, "attended": 0})["attended"] += 1
-    numbers["by_organization"] = [{"name": name, **v} for name, v in
-                                  sorted(by_org.items(), key=lambda item: (-item[1]["attended"], item[0]))]
+    numbers["by_organization"] = [
+        {"name": name, **v} for name, v in sorted(by_org.items(), key=lambda item: (-item[1]["attended"], item[0]))
+    ]
     numbers["people"] = people
     return numbers
 
@@ -131,12 +163,23 @@ def attendance_csv(people: list[dict[str, Any]], tz) -> bytes:
     """The attendance as CSV that Excel opens correctly: UTF-8 with BOM, CRLF."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(["name", "email", "organization", "department", "minutes", "first_join", "last_leave",
-                     "attended", "matched_by"])
+    writer.writerow(
+        ["name", "email", "organization", "department", "minutes", "first_join", "last_leave", "attended", "matched_by"]
+    )
     for p in people:
-        writer.writerow([p["name"], p["email"] or "", p["organization"], p["department"], p["total_minutes"],
-                         _local(p["first_join_at"], tz), _local(p["last_leave_at"], tz),
-                         "yes" if p["is_attended"] else "no", p["matched_by"] or "guest"])
+        writer.writerow(
+            [
+                p["name"],
+                p["email"] or "",
+                p["organization"],
+                p["department"],
+                p["total_minutes"],
+                _local(p["first_join_at"], tz),
+                _local(p["last_leave_at"], tz),
+                "yes" if p["is_attended"] else "no",
+                p["matched_by"] or "guest",
+            ]
+        )
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -164,24 +207,37 @@ def report_draft(store: Store, event: Event, comments: list[str]) -> str:
     when = date_text(event.start_at, event.end_at, event.tz, spec.language)
     lines = [f"# {'開催報告' if ja else 'Event report'}: {spec.title}", ""]
     if ja:
-        lines += [f"- 日時：{when}", "- 形式：オンライン（Zoom）",
-                  f"- 参加者：{headcount_text(numbers['attendees'])}（申込 {numbers['registrations']}名）", ""]
-        lines += [f"{when.split(' ')[0]}、「{spec.title}」をオンラインで開催し、"
-                  f"全国の自治体職員の皆さまを中心に{headcount_text(numbers['attendees'])}の方にご参加いただきました。", ""]
+        lines += [
+            f"- 日時：{when}",
+            "- 形式：オンライン（Zoom）",
+            f"- 参加者：{headcount_text(numbers['attendees'])}（申込 {numbers['registrations']}名）",
+            "",
+        ]
+        lines += [
+            f"{when.split(' ')[0]}、「{spec.title}」をオンラインで開催し、"
+            f"全国の自治体職員の皆さまを中心に{headcount_text(numbers['attendees'])}の方にご参加いただきました。",
+            "",
+        ]
     else:
-        lines += [f"- Date: {when}", "- Format: online (Zoom)",
-                  f"- Participants: {headcount_text(numbers['attendees'], 'en')} ({numbers['registrations']} registered)",
-                  ""]
+        lines += [
+            f"- Date: {when}",
+            "- Format: online (Zoom)",
+            f"- Participants: {headcount_text(numbers['attendees'], 'en')} ({numbers['registrations']} registered)",
+            "",
+        ]
     if spec.speakers:
         lines += ["## 登壇者と講演" if ja else "## Speakers and talks", ""]
         for speaker in spec.speakers:
             who = " ".join(p for p in (speaker.affiliation, speaker.position, speaker.name) if p)
-            lines.append(f"- 「{speaker.talk}」 {who} 氏" if ja else f"- \"{speaker.talk}\", {who}")
+            lines.append(f"- 「{speaker.talk}」 {who} 氏" if ja else f'- "{speaker.talk}", {who}')
         lines.append("")
     if comments:
         lines += ["## 参加者の声（アンケートより）" if ja else "## What participants said", ""]
         lines += [f"> {c}" for c in comments[:5]]
         lines.append("")
-    lines.append("<!-- opsflow の下書きです。公開前に内容をご確認ください。 -->" if ja
-                 else "<!-- A draft by opsflow: check it before publishing. -->")
+    lines.append(
+        "<!-- opsflow の下書きです。公開前に内容をご確認ください。 -->"
+        if ja
+        else "<!-- A draft by opsflow: check it before publishing. -->"
+    )
     return "\n".join(lines) + "\n"

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from opsflow import store as db
-from opsflow.core.errors import NotFoundError
 from opsflow.after.report import percent
+from opsflow.core.errors import NotFoundError
 from opsflow.store import Store
 
 
@@ -42,12 +42,18 @@ def series_report(store: Store, series: str) -> SeriesReport:
                 if person["organization"]:
                     organizations.add(person["organization"])
             answered = {r["registrant_id"] for r in answers} & {a["registrant_id"] for a in attended}
-            report.seminars.append({
-                "id": event["id"], "title": event["title"], "start_at": event["start_at"].isoformat(),
-                "registrations": registered, "attendees": len(attended),
-                "attendance_rate": percent(len(attended), registered),
-                "survey_responses": len(answers), "survey_rate": percent(len(answered), len(attended)),
-            })
+            report.seminars.append(
+                {
+                    "id": event["id"],
+                    "title": event["title"],
+                    "start_at": event["start_at"].isoformat(),
+                    "registrations": registered,
+                    "attendees": len(attended),
+                    "attendance_rate": percent(len(attended), registered),
+                    "survey_responses": len(answers),
+                    "survey_rate": percent(len(answered), len(attended)),
+                }
+            )
     report.repeat_attendees = sum(1 for n in seen.values() if n >= 2)
     report.organizations = sorted(organizations)
     return report

@@ -8,9 +8,9 @@ from typing import Any
 
 from opsflow import store as db
 from opsflow.after.attendance import segments_from_report, timeline
+from opsflow.after.report import attendance_csv, percent, report_summary
 from opsflow.core.jobspec import Event
 from opsflow.mail.message import Attachment
-from opsflow.after.report import attendance_csv, percent, report_summary
 from opsflow.store import Store
 
 CHART_CID = "attendance-chart@opsflow"
@@ -28,7 +28,9 @@ def staff_summary(store: Store, event: Event, stage: str = "report") -> tuple[di
         stored = db.list_report_rows(conn, event.id)
     rows = [json.loads(r["row_json"]) for r in stored]
     source = {r["source"] for r in stored}
-    survey = survey_numbers(store, event, {p["registrant_id"] for p in people if p["registrant_id"] and p["is_attended"]})
+    survey = survey_numbers(
+        store, event, {p["registrant_id"] for p in people if p["registrant_id"] and p["is_attended"]}
+    )
     attachments: list[Attachment] = []
     chart_cid = None
     if rows:
@@ -45,12 +47,19 @@ def staff_summary(store: Store, event: Event, stage: str = "report") -> tuple[di
         "average_minutes": numbers["average_minutes"],
         "median_minutes": numbers["median_minutes"],
         "by_organization": numbers["by_organization"],
-        "deliveries": {"sent": counts.get("sent", 0), "failed": counts.get("failed", 0),
-                       "ambiguous": counts.get("sending", 0), "deferred": counts.get("deferred", 0)},
+        "deliveries": {
+            "sent": counts.get("sent", 0),
+            "failed": counts.get("failed", 0),
+            "ambiguous": counts.get("sending", 0),
+            "deferred": counts.get("deferred", 0),
+        },
         "survey": survey,
         "chart_cid": chart_cid,
-        "report_note": ("Zoom's report was not available; attendance comes from the past-meeting participants"
-                        if source == {"past_participants"} else None),
+        "report_note": (
+            "Zoom's report was not available; attendance comes from the past-meeting participants"
+            if source == {"past_participants"}
+            else None
+        ),
         "stage": stage,
     }
     return summary, tuple(attachments)
@@ -73,5 +82,8 @@ def survey_numbers(store: Store, event: Event, attendees: set[int]) -> dict[str,
         if len(comments) >= COMMENTS_SHOWN:
             break
     answered = sum(1 for r in responses if r["registrant_id"] in attendees)
-    return {"responses": len(responses), "rate_text": percent(answered, len(attendees)),
-            "comments": comments[:COMMENTS_SHOWN]}
+    return {
+        "responses": len(responses),
+        "rate_text": percent(answered, len(attendees)),
+        "comments": comments[:COMMENTS_SHOWN],
+    }

@@ -10,23 +10,32 @@ from datetime import datetime
 from pathlib import Path
 
 from opsflow import store as db
+from opsflow.after.report import percent
 from opsflow.core.config import Settings
-from opsflow.mail.context import recipient_context, survey_url
-from opsflow.mail.ledger import BatchReport
 from opsflow.core.errors import InputError, NotFoundError
 from opsflow.core.jobspec import Event
+from opsflow.mail.context import recipient_context, survey_url
+from opsflow.mail.ledger import BatchReport
 from opsflow.mail.send import AFTER_EVENT, recipients_for, record_mail_step, send_mail
 from opsflow.registrants.csvfile import normalise_email, read_table
-from opsflow.after.report import percent
 from opsflow.store import Store
 
 TOKEN_COLUMNS = ("token", "トークン", "回答id", "id")
 WEBHOOK_KEY = "survey.webhook"
 
 
-def send_survey(store: Store, settings: Settings, event: Event, now: datetime, *, dry_run: bool = False,
-                transport_factory=None, to: str | None = None, resend: bool = False,
-                should_stop=None) -> list[BatchReport]:
+def send_survey(
+    store: Store,
+    settings: Settings,
+    event: Event,
+    now: datetime,
+    *,
+    dry_run: bool = False,
+    transport_factory=None,
+    to: str | None = None,
+    resend: bool = False,
+    should_stop=None,
+) -> list[BatchReport]:
     """The `survey.send` step: the survey to attendees, the follow-up to the others (when asked)."""
     if event.spec.survey is None:
         raise NotFoundError(f"{event.id} has no [survey] in its job file")
@@ -41,8 +50,22 @@ def send_survey(store: Store, settings: Settings, event: Event, now: datetime, *
         if to is not None and to.strip().lower() not in targets:
             continue
         transport = transport_factory() if transport_factory else None
-        reports.append(send_mail(store, settings, event, name, now, to=to, dry_run=dry_run, resend=resend,
-                                 transport=transport, sync=False, should_stop=should_stop, record_step=False))
+        reports.append(
+            send_mail(
+                store,
+                settings,
+                event,
+                name,
+                now,
+                to=to,
+                dry_run=dry_run,
+                resend=resend,
+                transport=transport,
+                sync=False,
+                should_stop=should_stop,
+                record_step=False,
+            )
+        )
     if not dry_run and to is None:
         post_webhook(store, settings, event, now)
         record_mail_step(store, event, "survey.send", reports, now)
@@ -74,11 +97,22 @@ def post_webhook(store: Store, settings: Settings, event: Event, now: datetime) 
     recipients = []
     for p in people:
         person = recipient_context(dict(p), None)
-        recipients.append({"email": p["email"], "name": p["name"], "organization": p["organization"],
-                           "token": p["survey_token"], "attended": p["id"] in attended,
-                           "survey_url": survey_url(event.spec.survey.url, person, p["survey_token"] or "")})
-    payload = {"event": event.id, "title": event.title, "start_at": event.start_at.isoformat(),
-               "recipients": recipients}
+        recipients.append(
+            {
+                "email": p["email"],
+                "name": p["name"],
+                "organization": p["organization"],
+                "token": p["survey_token"],
+                "attended": p["id"] in attended,
+                "survey_url": survey_url(event.spec.survey.url, person, p["survey_token"] or ""),
+            }
+        )
+    payload = {
+        "event": event.id,
+        "title": event.title,
+        "start_at": event.start_at.isoformat(),
+        "recipients": recipients,
+    }
     from opsflow.after.webhook import post_recipients
 
     post_recipients(url, secret, payload, str(int(now.timestamp())))
@@ -105,20 +139,26 @@ class ImportResult:
         return percent(self.answered_attendees, self.attendees)
 
 
-def import_responses(store: Store, event: Event, path: Path, now: datetime, *, encoding: str | None = None
-                     ) -> ImportResult:
+def import_responses(
+    store: Store, event: Event, path: Path, now: datetime, *, encoding: str | None = None
+) -> ImportResult:
     """Read the survey export and match each answer to a registrant by token, else by email."""
     table = read_table(path, encoding=encoding, kind="survey answers CSV")
     token_column = next((h for h in table.headers if h.strip().lower() in TOKEN_COLUMNS), None)
     email_column = table.column("email", str(path))
     if token_column is None and email_column is None:
-        raise InputError(f"{path}:{table.header_row}: no token or email column to match answers to people; the "
-                         f"columns are: {', '.join(table.headers)}; put {{token}} or {{email}} in the survey URL so the form "
-                         "records it")
+        raise InputError(
+            f"{path}:{table.header_row}: no token or email column to match answers to people; the "
+            f"columns are: {', '.join(table.headers)}; put {{token}} or {{email}} in the survey URL so the form "
+            "records it"
+        )
     with store.read() as conn:
         people = db.list_registrants(conn, event.id)
-        attended = {a["registrant_id"] for a in db.list_attendance(conn, event.id)
-                    if a["is_attended"] and a["registrant_id"] is not None}
+        attended = {
+            a["registrant_id"]
+            for a in db.list_attendance(conn, event.id)
+            if a["is_attended"] and a["registrant_id"] is not None
+        }
     by_token = {p["survey_token"]: p for p in people if p["survey_token"]}
     by_email = {p["email"]: p for p in people}
     result = ImportResult(event.id, table.encoding, attendees=len(attended))
@@ -137,9 +177,12 @@ def import_responses(store: Store, event: Event, path: Path, now: datetime, *, e
             if key in kept:
                 result.duplicates.append(kept[key]["row_number"])
             setattr(result, f"by_{how}", getattr(result, f"by_{how}") + 1)
-        kept[key] = {"registrant_id": person["id"] if person else None,
-                     "email": person["email"] if person else normalise_email(answers.get(email_column or "", "")),
-                     "row_number": row_number, "answers_json": json.dumps(answers, ensure_ascii=False)}
+        kept[key] = {
+            "registrant_id": person["id"] if person else None,
+            "email": person["email"] if person else normalise_email(answers.get(email_column or "", "")),
+            "row_number": row_number,
+            "answers_json": json.dumps(answers, ensure_ascii=False),
+        }
     result.matched = sum(1 for k in kept if not isinstance(k, tuple))
     result.answered_attendees = sum(1 for k in kept if k in attended)
     with store.begin() as conn:

@@ -29,15 +29,20 @@ def verify_signature(secret: str, timestamp: str, body: bytes, header: str) -> b
 def post_recipients(url: str, secret: Secret, payload: dict[str, Any], timestamp: str, *, timeout: float = 15.0) -> int:
     """POST the payload once; raise OpsflowError (without the secret) when the receiver refuses it."""
     body = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
-    headers = {"Content-Type": "application/json; charset=utf-8", "X-Opsflow-Timestamp": timestamp,
-               "X-Opsflow-Signature": signature(secret.reveal(), timestamp, body)}
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "X-Opsflow-Timestamp": timestamp,
+        "X-Opsflow-Signature": signature(secret.reveal(), timestamp, body),
+    }
     shown = mask_url(url)
     try:
         response = requests.post(url, data=body, headers=headers, timeout=timeout)
     except requests.RequestException as exc:
-        raise OpsflowError(f"the survey webhook {shown} could not be reached ({type(exc).__name__}); "
-                           "it is tried again at the next run") from None
+        raise OpsflowError(
+            f"the survey webhook {shown} could not be reached ({type(exc).__name__}); it is tried again at the next run"
+        ) from None
     if response.status_code >= 300:
-        raise OpsflowError(f"the survey webhook {shown} answered HTTP {response.status_code}; it is tried again "
-                           "at the next run")
+        raise OpsflowError(
+            f"the survey webhook {shown} answered HTTP {response.status_code}; it is tried again at the next run"
+        )
     return response.status_code

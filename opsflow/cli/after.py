@@ -12,9 +12,6 @@ import click
 from opsflow.cli.common import json_option, now
 
 
-
-
-
 @click.group()
 def report() -> None:
     """Fetch the attendance report from Zoom, show it, export it, draft the event report.
@@ -46,8 +43,10 @@ def fetch(app, event: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(vars(result), ensure_ascii=False, indent=2))
         return
-    click.echo(f"{event}: {result.rows} rows from Zoom's {result.source.replace('_', ' ')}: {result.people} people, "
-               f"{result.attendees} attended")
+    click.echo(
+        f"{event}: {result.rows} rows from Zoom's {result.source.replace('_', ' ')}: {result.people} people, "
+        f"{result.attendees} attended"
+    )
 
 
 @report.command()
@@ -68,15 +67,25 @@ def show(app, event: str, as_json: bool) -> None:
     numbers = report_summary(store, event)
     people = numbers.pop("people")
     if as_json:
-        numbers["people"] = [{"name": p["name"], "email": p["email"], "organization": p["organization"],
-                              "minutes": p["total_minutes"], "attended": p["is_attended"],
-                              "matched_by": p["matched_by"]} for p in people]
+        numbers["people"] = [
+            {
+                "name": p["name"],
+                "email": p["email"],
+                "organization": p["organization"],
+                "minutes": p["total_minutes"],
+                "attended": p["is_attended"],
+                "matched_by": p["matched_by"],
+            }
+            for p in people
+        ]
         click.echo(json.dumps(numbers, ensure_ascii=False, indent=2, default=str))
         return
     rate = percent(numbers["attended_registrants"], numbers["registrations"])
-    click.echo(f"{event}: {numbers['attended_registrants']} of {numbers['registrations']} registered attended"
-               f" ({rate}), and {numbers['guests']} guests; "
-               f"average {_minutes(numbers['average_minutes'])}, median {_minutes(numbers['median_minutes'])} min")
+    click.echo(
+        f"{event}: {numbers['attended_registrants']} of {numbers['registrations']} registered attended"
+        f" ({rate}), and {numbers['guests']} guests; "
+        f"average {_minutes(numbers['average_minutes'])}, median {_minutes(numbers['median_minutes'])} min"
+    )
     for org in numbers["by_organization"]:
         click.echo(f"  {org['name']}: {org['attended']}/{org['registered']}")
     for p in people:
@@ -87,8 +96,13 @@ def show(app, event: str, as_json: bool) -> None:
 
 @report.command()
 @click.argument("event")
-@click.option("--csv", "csv_file", required=True, type=click.Path(path_type=Path),
-              help="Write the attendance here (UTF-8 with BOM: opens in Excel).")
+@click.option(
+    "--csv",
+    "csv_file",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Write the attendance here (UTF-8 with BOM: opens in Excel).",
+)
 @click.pass_obj
 def export(app, event: str, csv_file: Path) -> None:
     """Write the attendance per person as CSV for Excel.
@@ -97,8 +111,8 @@ def export(app, event: str, csv_file: Path) -> None:
     Example:
         opsflow report export example-seminar --csv attendance.csv
     """
-    from opsflow.core.errors import InputError
     from opsflow.after.report import attendance_csv, attendance_of
+    from opsflow.core.errors import InputError
 
     store = app.store()
     stored = app.stored_event(store, event)
@@ -168,8 +182,10 @@ def import_(app, event: str, file: Path, encoding: str | None, as_json: bool) ->
     if as_json:
         click.echo(json.dumps({**vars(result), "rate": result.rate_text}, ensure_ascii=False, indent=2))
         return
-    click.echo(f"{event}: {result.matched} answers matched ({result.by_token} by token, {result.by_email} by email); "
-               f"response rate among attendees {result.rate_text}")
+    click.echo(
+        f"{event}: {result.matched} answers matched ({result.by_token} by token, {result.by_email} by email); "
+        f"response rate among attendees {result.rate_text}"
+    )
     for row in result.duplicates:
         click.echo(f"  row {row}: replaced by a later answer of the same person")
     for row in result.unmatched:
@@ -209,7 +225,9 @@ def summary(app, event: str, do_send: bool, fmt: str) -> None:
 
 @click.command()
 @click.argument("name")
-@click.option("--csv", "csv_file", type=click.Path(path_type=Path), help="Also write the table as CSV (UTF-8 with BOM).")
+@click.option(
+    "--csv", "csv_file", type=click.Path(path_type=Path), help="Also write the table as CSV (UTF-8 with BOM)."
+)
 @json_option
 @click.pass_obj
 def series(app, name: str, csv_file: Path | None, as_json: bool) -> None:
@@ -234,11 +252,15 @@ def series(app, name: str, csv_file: Path | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(vars(result), ensure_ascii=False, indent=2))
         return
-    click.echo(f"{name}: {len(result.seminars)} seminars, {result.repeat_attendees} repeat attendees, "
-               f"{len(result.organizations)} organizations reached")
+    click.echo(
+        f"{name}: {len(result.seminars)} seminars, {result.repeat_attendees} repeat attendees, "
+        f"{len(result.organizations)} organizations reached"
+    )
     for s in result.seminars:
-        click.echo(f"  {s['start_at'][:10]}  {s['id']}: {s['attendees']}/{s['registrations']} attended "
-                   f"({s['attendance_rate']}), survey {s['survey_responses']} ({s['survey_rate']})")
+        click.echo(
+            f"  {s['start_at'][:10]}  {s['id']}: {s['attendees']}/{s['registrations']} attended "
+            f"({s['attendance_rate']}), survey {s['survey_responses']} ({s['survey_rate']})"
+        )
 
 
 def _minutes(value: float | None) -> str:

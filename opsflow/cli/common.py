@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -18,15 +18,16 @@ def dry_run_option(help_text: str = "Show what would change; change nothing."):
 def now(value: str | None = None) -> datetime:
     """The current time in UTC, or the ISO datetime given (it must carry an offset)."""
     if value is None:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not an ISO datetime, e.g. 2027-01-07T10:00:00+09:00",
-                                 param_hint="--now") from None
+        raise click.BadParameter(
+            f"{value!r} is not an ISO datetime, e.g. 2027-01-07T10:00:00+09:00", param_hint="--now"
+        ) from None
     if moment.tzinfo is None:
         raise click.BadParameter("give an offset, e.g. 2027-01-07T10:00:00+09:00", param_hint="--now")
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 def print_json(data: Any) -> None:

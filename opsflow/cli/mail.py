@@ -8,11 +8,9 @@ import sys
 import click
 
 from opsflow.cli.common import now
-
 from opsflow.core.errors import OpsflowError
 
 DELIVERY_STATES = ("pending", "sending", "sent", "deferred", "failed", "cancelled")
-
 
 
 @click.command()
@@ -24,8 +22,7 @@ DELIVERY_STATES = ("pending", "sending", "sent", "deferred", "failed", "cancelle
 @click.option("--no-sync", is_flag=True, help="Do not import the registrants CSV again first.")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @click.pass_obj
-def send(app, event: str, kind: str, to: str | None, dry_run: bool, resend: bool, no_sync: bool,
-         as_json: bool) -> None:
+def send(app, event: str, kind: str, to: str | None, dry_run: bool, resend: bool, no_sync: bool, as_json: bool) -> None:
     """Send one of the seminar's mails now, to everyone who has not had it.
 
     KIND is invitation, reminder, change, cancellation, survey (the survey to attendees and the
@@ -39,9 +36,9 @@ def send(app, event: str, kind: str, to: str | None, dry_run: bool, resend: bool
         opsflow send example-seminar mail.reminder.1d
         opsflow send example-seminar invitation --to t-yamada@city.kaga.lg.jp --resend
     """
+    from opsflow.after.survey import send_survey
     from opsflow.mail.ledger import BatchStopped
     from opsflow.mail.send import send_mail
-    from opsflow.after.survey import send_survey
 
     store = app.store()
     stored = app.stored_event(store, event)
@@ -50,18 +47,40 @@ def send(app, event: str, kind: str, to: str | None, dry_run: bool, resend: bool
             reports = send_survey(store, app.settings, stored, now(), dry_run=dry_run, to=to, resend=resend)
         else:
             with _progress(as_json or dry_run) as progress:
-                reports = [send_mail(store, app.settings, stored, kind, now(), to=to, resend=resend,
-                                     dry_run=dry_run, make_zoom=app.zoom, sync=not no_sync, progress=progress)]
+                reports = [
+                    send_mail(
+                        store,
+                        app.settings,
+                        stored,
+                        kind,
+                        now(),
+                        to=to,
+                        resend=resend,
+                        dry_run=dry_run,
+                        make_zoom=app.zoom,
+                        sync=not no_sync,
+                        progress=progress,
+                    )
+                ]
     except BatchStopped as exc:  # what was done before the mail server broke off, then the error
         if not as_json:
             _print_report(event, exc.report, dry_run)
         raise
-    data = [{"event": r.event_id, "message": r.message_key, "dry_run": dry_run, "sent": r.sent,
-             "would_send": r.would_send, "already_sent": r.already_sent,
-             "deferred": [{"email": e, "error": m} for e, m in r.deferred],
-             "failed": [{"email": e, "error": m} for e, m in r.failed],
-             "failed_before": [{"email": e, "error": m} for e, m in r.failed_before], "ambiguous": r.ambiguous}
-            for r in reports]
+    data = [
+        {
+            "event": r.event_id,
+            "message": r.message_key,
+            "dry_run": dry_run,
+            "sent": r.sent,
+            "would_send": r.would_send,
+            "already_sent": r.already_sent,
+            "deferred": [{"email": e, "error": m} for e, m in r.deferred],
+            "failed": [{"email": e, "error": m} for e, m in r.failed],
+            "failed_before": [{"email": e, "error": m} for e, m in r.failed_before],
+            "ambiguous": r.ambiguous,
+        }
+        for r in reports
+    ]
     if as_json:
         click.echo(json.dumps(data[0] if len(data) == 1 else data, ensure_ascii=False, indent=2))
     for report in [] if as_json else reports:
@@ -72,23 +91,31 @@ def send(app, event: str, kind: str, to: str | None, dry_run: bool, resend: bool
 
 def _print_report(event: str, report, dry_run: bool) -> None:
     if dry_run:
-        click.echo(f"(dry run) {event}: {report.message_key} would go to {len(report.would_send)} people "
-                   f"({report.already_sent} already had it)")
+        click.echo(
+            f"(dry run) {event}: {report.message_key} would go to {len(report.would_send)} people "
+            f"({report.already_sent} already had it)"
+        )
         for email in report.would_send:
             click.echo(f"  {email}")
     else:
-        click.echo(f"{event}: {report.message_key}: {len(report.sent)} sent, {report.already_sent} had it already, "
-                   f"{len(report.deferred)} deferred, {len(report.failed)} failed, {len(report.ambiguous)} ambiguous")
+        click.echo(
+            f"{event}: {report.message_key}: {len(report.sent)} sent, {report.already_sent} had it already, "
+            f"{len(report.deferred)} deferred, {len(report.failed)} failed, {len(report.ambiguous)} ambiguous"
+        )
         for email, error in report.deferred:
             click.echo(f"  deferred   {email}: {error} (retried later)")
         for email, error in report.failed:
             click.echo(f"  failed     {email}: {error}")
         for email, error in report.failed_before:
-            click.echo(f"  failed     {email}: {error} (refused in an earlier run: correct the address with "
-                       "`opsflow registrants cancel` and `add`, or try again with `--to EMAIL --resend`)")
+            click.echo(
+                f"  failed     {email}: {error} (refused in an earlier run: correct the address with "
+                "`opsflow registrants cancel` and `add`, or try again with `--to EMAIL --resend`)"
+            )
         for email in report.ambiguous:
-            click.echo(f"  ambiguous  {email}: may or may not have been delivered; see "
-                       f"`opsflow deliveries resolve {event} --to {email}`")
+            click.echo(
+                f"  ambiguous  {email}: may or may not have been delivered; see "
+                f"`opsflow deliveries resolve {event} --to {email}`"
+            )
 
 
 class _progress:
@@ -116,8 +143,14 @@ class _progress:
 @click.argument("event")
 @click.argument("kind")
 @click.option("--to", "to", metavar="EMAIL", help="Render it for this registrant (default: the first one).")
-@click.option("--format", "fmt", type=click.Choice(["text", "html", "eml"]), default="text", show_default=True,
-              help="The plain-text part, the HTML part, or the whole message as sent.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "html", "eml"]),
+    default="text",
+    show_default=True,
+    help="The plain-text part, the HTML part, or the whole message as sent.",
+)
 @click.pass_obj
 def preview(app, event: str, kind: str, to: str | None, fmt: str) -> None:
     """Show a mail as one recipient would get it; nothing is sent or recorded.
@@ -178,9 +211,17 @@ def list_(app, event: str, state: str | None, as_json: bool) -> None:
     app.stored_event(store, event)
     with store.read() as conn:
         rows = db.list_deliveries(conn, event, state="sending" if state == "ambiguous" else state)
-    shown = [{"message": r["message_key"], "recipient": r["recipient"],
-              "state": "ambiguous" if r["state"] == "sending" else r["state"], "attempts": r["attempts"],
-              "sent_at": r["sent_at"].isoformat() if r["sent_at"] else None, "error": r["last_error"]} for r in rows]
+    shown = [
+        {
+            "message": r["message_key"],
+            "recipient": r["recipient"],
+            "state": "ambiguous" if r["state"] == "sending" else r["state"],
+            "attempts": r["attempts"],
+            "sent_at": r["sent_at"].isoformat() if r["sent_at"] else None,
+            "error": r["last_error"],
+        }
+        for r in rows
+    ]
     if as_json:
         click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
         return
@@ -215,11 +256,15 @@ def resolve(app, event: str, as_sent: bool, resend: bool, to: str | None) -> Non
     recipients = [to.strip().lower()] if to else None
     at = now()
     with store.begin() as conn:
-        rows = [r for r in db.list_deliveries(conn, event, state="sending")
-                if recipients is None or r["recipient"] in recipients]
+        rows = [
+            r
+            for r in db.list_deliveries(conn, event, state="sending")
+            if recipients is None or r["recipient"] in recipients
+        ]
         state = "sent" if as_sent else "pending"
-        changed = db.set_deliveries(conn, event, {"state": state, "last_error": None}, at, states=("sending",),
-                                    recipients=recipients)
+        changed = db.set_deliveries(
+            conn, event, {"state": state, "last_error": None}, at, states=("sending",), recipients=recipients
+        )
     click.echo(f"{event}: {changed} ambiguous deliveries marked {'sent' if as_sent else 'to send again'}")
     if resend and rows:
         from opsflow.mail.send import send_mail

@@ -84,8 +84,9 @@ class App:
 
         paths = list(files) or job_paths(self.settings.jobs_dir)
         if not paths:
-            raise NotFoundError(f"no job files (*.toml) in {self.settings.jobs_dir}: write one, "
-                                f"e.g. by copying {EXAMPLE}")
+            raise NotFoundError(
+                f"no job files (*.toml) in {self.settings.jobs_dir}: write one, e.g. by copying {EXAMPLE}"
+            )
         return paths
 
 
@@ -138,15 +139,14 @@ def validate(app: App, files: tuple[Path, ...], as_json: bool) -> None:
     Example:
         opsflow validate jobs/example-seminar.toml
     """
-    from opsflow.mail.send import check_templates
     from opsflow.core.plan import plan_events
+    from opsflow.mail.send import check_templates
 
     checked = plan_events(app.load_events(files))
     for event, steps in checked:
         check_templates(app.settings, event, steps)
     if as_json:
-        print_json({"ok": True, "files": [{"path": str(e.path), "event": e.id, "steps": len(s)}
-                                           for e, s in checked]})
+        print_json({"ok": True, "files": [{"path": str(e.path), "event": e.id, "steps": len(s)} for e, s in checked]})
         return
     for event, steps in checked:
         click.echo(f"ok: {event.path} ({event.id}, {len(steps)} steps)")
@@ -168,8 +168,8 @@ def plan(app: App, files: tuple[Path, ...], as_json: bool, now_text: str | None)
         opsflow plan jobs/example-seminar.toml
         opsflow plan --json | jq '.events[].steps[].due_at'
     """
-    from opsflow.core.plan import check_plan, plan_events
     from opsflow.cli.views import plan_data, print_plan
+    from opsflow.core.plan import check_plan, plan_events
 
     at = now(now_text)
     planned = plan_events(app.load_events(files))
@@ -198,10 +198,10 @@ def apply(app: App, files: tuple[Path, ...], dry_run: bool, as_json: bool, now_t
         opsflow apply                       # every job file in ./jobs
         opsflow apply jobs/example-seminar.toml --dry-run
     """
+    from opsflow.cli.views import apply_data, print_apply
     from opsflow.core.apply import apply_events
     from opsflow.core.errors import JobFileErrors
     from opsflow.zoom.meeting import sync_after_apply
-    from opsflow.cli.views import apply_data, print_apply
 
     events, problems = app.read_events(files)
     if events:
@@ -250,8 +250,21 @@ from opsflow.cli.registrants import registrants  # noqa: E402
 from opsflow.cli.runner import demo, doctor, run_due, scheduler  # noqa: E402
 from opsflow.cli.zoom import zoom  # noqa: E402
 
-for _command in (zoom, registrants, send, preview, deliveries, report, survey, summary, series, run_due, scheduler,
-                 doctor, demo):
+for _command in (
+    zoom,
+    registrants,
+    send,
+    preview,
+    deliveries,
+    report,
+    survey,
+    summary,
+    series,
+    run_due,
+    scheduler,
+    doctor,
+    demo,
+):
     cli.add_command(_command)
 
 

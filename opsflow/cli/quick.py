@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 DEFAULT_URL = "sqlite:///opsflow.db"
 DEFAULT_JOBS_DIR = "jobs"
@@ -54,10 +54,10 @@ def has_due_steps(url: str, now: datetime, jobs_dir: str | None = None) -> bool 
     `jobs_dir`, a job file there that is new or changed since applied counts as something due."""
     if not url.startswith("sqlite:///") or "?" in url or "%" in url:
         return None
-    path = url[len("sqlite:///"):]
+    path = url[len("sqlite:///") :]
     if not os.path.isfile(path):
         return None  # a new database: the ordinary path creates and migrates it
-    stamp = now.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")  # as SQLAlchemy stores times in SQLite
+    stamp = now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")  # as SQLAlchemy stores times in SQLite
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
         try:
@@ -96,4 +96,4 @@ def nothing_due() -> bool:
     jobs_dir = setting("OPSFLOW_JOBS_DIR", DEFAULT_JOBS_DIR)
     if url is None or jobs_dir is None:
         return False
-    return has_due_steps(url, datetime.now(timezone.utc), jobs_dir) is False
+    return has_due_steps(url, datetime.now(UTC), jobs_dir) is False

@@ -18,7 +18,6 @@ SHOWN_ADDED = 20  # list each added person up to this many; beyond, a count
 LIST_COLUMNS = ("email", "name", "organization", "department", "status", "source", "join_link")
 
 
-
 dry_run_option = dry_run("Show what would change; change nothing.")
 
 
@@ -82,8 +81,13 @@ def list_(app, event: str, as_json: bool, as_csv: bool) -> None:
 
     people = list_people(app.store(), event)
     if as_json:
-        shown = [{k: p[k] for k in (*LIST_COLUMNS, "family_name", "given_name", "fields", "cancel_reason",
-                                    "zoom_registrant_id")} for p in people]
+        shown = [
+            {
+                k: p[k]
+                for k in (*LIST_COLUMNS, "family_name", "given_name", "fields", "cancel_reason", "zoom_registrant_id")
+            }
+            for p in people
+        ]
         click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
     elif as_csv:
         buffer = io.StringIO()
@@ -151,23 +155,29 @@ def sync(app, event: str, as_json: bool) -> None:
     stored = app.stored_event(store, event)
     imported, synced = sync_registrants(store, app.zoom, stored, now())
     if as_json:
-        data = {"import": _report_data(imported, None) if imported else None,
-                "zoom": vars(synced) if synced else None}
+        data = {"import": _report_data(imported, None) if imported else None, "zoom": vars(synced) if synced else None}
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     if imported:
         _print_report(imported, None)
     if synced:
-        click.echo(f"{event}: zoom: {synced.registered} registered, {synced.cancelled} cancelled, "
-                   f"{len(synced.pulled)} added from Zoom's registration page")
+        click.echo(
+            f"{event}: zoom: {synced.registered} registered, {synced.cancelled} cancelled, "
+            f"{len(synced.pulled)} added from Zoom's registration page"
+        )
         for host in synced.skipped_hosts:
             click.echo(f"  {host}: not registered (a host of the meeting)")
 
 
 @registrants.command()
 @click.argument("event")
-@click.option("--older-than", "older_than", required=True, metavar="DAYS",
-              help="Purge only when the seminar ended at least this long ago, e.g. 180d.")
+@click.option(
+    "--older-than",
+    "older_than",
+    required=True,
+    metavar="DAYS",
+    help="Purge only when the seminar ended at least this long ago, e.g. 180d.",
+)
 @dry_run_option
 @click.pass_obj
 def purge(app, event: str, older_than: str, dry_run: bool) -> None:
@@ -190,10 +200,16 @@ def purge(app, event: str, older_than: str, dry_run: bool) -> None:
 
 def _report_data(report, in_file: int | None) -> dict:
     return {
-        "event": report.event_id, "file": report.source, "encoding": report.encoding, "dry_run": report.dry_run,
-        "people_in_file": in_file, "added": report.added,
+        "event": report.event_id,
+        "file": report.source,
+        "encoding": report.encoding,
+        "dry_run": report.dry_run,
+        "people_in_file": in_file,
+        "added": report.added,
         "updated": [{"email": e, "changed": c} for e, c in report.updated],
-        "cancelled": report.cancelled, "reactivated": report.reactivated, "kept_cancelled": report.kept_cancelled,
+        "cancelled": report.cancelled,
+        "reactivated": report.reactivated,
+        "kept_cancelled": report.kept_cancelled,
         "unchanged": report.unchanged,
         "problems": [{"row": p.row, "reason": p.reason} for p in report.problems],
         "duplicates": [{"email": d.email, "rows": list(d.rows)} for d in report.duplicates],
@@ -238,8 +254,10 @@ def _nobody(read) -> Exception:
 
     shown = _shown(str(read.path))
     if not read.problems:
-        return InputError(f"{shown}:{read.header_row}: nobody to import: no rows under the header; nothing was "
-                          "changed. Check that it is the form's export with its answers")
+        return InputError(
+            f"{shown}:{read.header_row}: nobody to import: no rows under the header; nothing was "
+            "changed. Check that it is the form's export with its answers"
+        )
     listed = "; ".join(f"row {p.row}: {p.reason}" for p in read.problems[:5])
     more = f"; and {len(read.problems) - 5} more" if len(read.problems) > 5 else ""
     return InputError(f"{shown}: nobody to import, no row is usable ({listed}{more}); nothing was changed")

@@ -37,13 +37,23 @@ def run_due(app, now_text: str | None, dry_run: bool, as_json: bool) -> None:
     _require_something_to_run(app.settings)
     at, store = now(now_text), app.store()
     refresh = refresh_jobs(store, app.zoom, app.settings.jobs_dir, at, dry_run=dry_run)
-    results = [StepResult(r.event_id, "job-file", "would-apply" if dry_run else "applied",
-                          "; ".join(f"{c.step_key}: {c.message}" if c.step_key else c.message
-                                    for c in r.changes if c.action != "keep-step" and c.message))
-               for r in refresh.applied]
+    results = [
+        StepResult(
+            r.event_id,
+            "job-file",
+            "would-apply" if dry_run else "applied",
+            "; ".join(
+                f"{c.step_key}: {c.message}" if c.step_key else c.message
+                for c in r.changes
+                if c.action != "keep-step" and c.message
+            ),
+        )
+        for r in refresh.applied
+    ]
     results += [StepResult(event_id, "job-file", "applied", note) for event_id, note in refresh.notes]
-    results += [StepResult(owner, "job-file", "error", message, needs_attention=True)
-                for owner, message in refresh.errors]
+    results += [
+        StepResult(owner, "job-file", "error", message, needs_attention=True) for owner, message in refresh.errors
+    ]
     results += run(RunContext(store, app.settings, at, app.zoom, dry_run=dry_run, held=refresh.held))
     if as_json:
         click.echo(json.dumps([vars(r) for r in results], ensure_ascii=False, indent=2))
@@ -66,16 +76,28 @@ def _require_something_to_run(settings) -> None:
     jobs = settings.jobs_dir
     if jobs.is_dir() and any(jobs.glob("*.toml")):
         return
-    raise InputError(f"nothing to run here ({Path.cwd()}): no database at {Path(database).resolve()} and no job "
-                     f"files in {jobs.resolve()}. Run opsflow from the seminars folder (in cron: `cd FOLDER && "
-                     "opsflow run-due`), or set OPSFLOW_DATABASE_URL and OPSFLOW_JOBS_DIR")
+    raise InputError(
+        f"nothing to run here ({Path.cwd()}): no database at {Path(database).resolve()} and no job "
+        f"files in {jobs.resolve()}. Run opsflow from the seminars folder (in cron: `cd FOLDER && "
+        "opsflow run-due`), or set OPSFLOW_DATABASE_URL and OPSFLOW_JOBS_DIR"
+    )
 
 
 @click.command()
-@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="One line per action, readable or as JSON for a log collector.")
-@click.option("--poll", default=60.0, show_default=True, metavar="SECONDS",
-              help="Look at the database at least this often (other processes may add work).")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="One line per action, readable or as JSON for a log collector.",
+)
+@click.option(
+    "--poll",
+    default=60.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Look at the database at least this often (other processes may add work).",
+)
 @click.pass_obj
 def scheduler(app, log_format: str, poll: float) -> None:
     """Run as a service: wake when each step is due, re-apply job files when they change.
@@ -114,8 +136,13 @@ def doctor(app) -> None:
 
 
 @click.command()
-@click.option("--output", type=click.Path(path_type=Path), default=Path("opsflow-demo"), show_default=True,
-              help="Where the outbox, the database and the demo's job file go (emptied first).")
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path),
+    default=Path("opsflow-demo"),
+    show_default=True,
+    help="Where the outbox, the database and the demo's job file go (emptied first).",
+)
 def demo(output: Path) -> None:
     """Run a whole seminar in under a minute: no accounts, nothing really sent.
 
@@ -133,5 +160,7 @@ def demo(output: Path) -> None:
 
     started = time.monotonic()
     result = run_demo(output, echo=click.echo)
-    click.echo(f"\n{result.steps} steps done, {result.messages} emails in {result.outbox} "
-               f"(open {result.outbox / 'index.html'} in a browser) in {time.monotonic() - started:.1f} s")
+    click.echo(
+        f"\n{result.steps} steps done, {result.messages} emails in {result.outbox} "
+        f"(open {result.outbox / 'index.html'} in a browser) in {time.monotonic() - started:.1f} s"
+    )

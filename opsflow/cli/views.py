@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
-
-from typing import TYPE_CHECKING
 
 from opsflow.core.needs import first_unfinished
 
@@ -58,41 +56,63 @@ def status_data(events: list, steps: list, deliveries: dict[str, dict[str, int]]
     out = []
     for event in events:
         tz = ZoneInfo(event["timezone"])
-        out.append({
-            "id": event["id"],
-            "title": event["title"],
-            "status": event["status"],
-            "deliveries": {("ambiguous" if k == "sending" else k): v
-                           for k, v in sorted((deliveries or {}).get(event["id"], {}).items())},
-            "timezone": event["timezone"],
-            "start_at": event["start_at"].astimezone(tz).isoformat(),
-            "end_at": event["end_at"].astimezone(tz).isoformat(),
-            "steps": [
-                {
-                    "key": s["key"],
-                    "kind": s["kind"],
-                    "state": s["state"],
-                    "due_at": s["due_at"].astimezone(tz).isoformat(),
-                    "attempts": s["attempts"],
-                    "last_error": s["last_error"],
-                }
-                for s in by_event.get(event["id"], [])
-            ],
-        })
+        out.append(
+            {
+                "id": event["id"],
+                "title": event["title"],
+                "status": event["status"],
+                "deliveries": {
+                    ("ambiguous" if k == "sending" else k): v
+                    for k, v in sorted((deliveries or {}).get(event["id"], {}).items())
+                },
+                "timezone": event["timezone"],
+                "start_at": event["start_at"].astimezone(tz).isoformat(),
+                "end_at": event["end_at"].astimezone(tz).isoformat(),
+                "steps": [
+                    {
+                        "key": s["key"],
+                        "kind": s["kind"],
+                        "state": s["state"],
+                        "due_at": s["due_at"].astimezone(tz).isoformat(),
+                        "attempts": s["attempts"],
+                        "last_error": s["last_error"],
+                    }
+                    for s in by_event.get(event["id"], [])
+                ],
+            }
+        )
     attention = []
     for event in out:
         rows = {s["key"]: s for s in by_event.get(event["id"], [])}
         for step in event["steps"]:
             if step["state"] in ("failed", "missed"):
-                attention.append({"event": event["id"], "what": step["key"], "state": step["state"],
-                                  "detail": step["last_error"] or ""})
+                attention.append(
+                    {
+                        "event": event["id"],
+                        "what": step["key"],
+                        "state": step["state"],
+                        "detail": step["last_error"] or "",
+                    }
+                )
             before = first_unfinished(rows[step["key"]], rows) if step["state"] == "planned" else None
             if before is not None and before["state"] == "failed":
-                attention.append({"event": event["id"], "what": step["key"], "state": "blocked",
-                                  "detail": f"waits for {before['key']}, which failed"})
+                attention.append(
+                    {
+                        "event": event["id"],
+                        "what": step["key"],
+                        "state": "blocked",
+                        "detail": f"waits for {before['key']}, which failed",
+                    }
+                )
         if event["deliveries"].get("ambiguous"):
-            attention.append({"event": event["id"], "what": "deliveries", "state": "ambiguous",
-                              "detail": f"{event['deliveries']['ambiguous']} may or may not have been delivered"})
+            attention.append(
+                {
+                    "event": event["id"],
+                    "what": "deliveries",
+                    "state": "ambiguous",
+                    "detail": f"{event['deliveries']['ambiguous']} may or may not have been delivered",
+                }
+            )
     return {"attention": attention, "events": out}
 
 
@@ -105,8 +125,11 @@ def apply_data(results: list[ApplyResult], dry_run: bool, zoom: list | None = No
                 "id": r.event_id,
                 "path": r.path,
                 "changed": r.is_changed,
-                "changes": [{"action": c.action, "step": c.step_key, "message": c.message}
-                            for c in r.changes if c.action != "add-step" or c.message],
+                "changes": [
+                    {"action": c.action, "step": c.step_key, "message": c.message}
+                    for c in r.changes
+                    if c.action != "add-step" or c.message
+                ],
             }
             for r in results
         ],
@@ -159,15 +182,25 @@ def print_status(data: dict[str, Any]) -> None:
         start = datetime.fromisoformat(event["start_at"])
         lines.append(f"{event['id']}  {event['title']}  ({event['status']})")
         lines.append(f"  {local_text(start, tz)} ({event['timezone']})")
-        rows = [(s["key"], s["state"], local_text(datetime.fromisoformat(s["due_at"]), tz), str(s["attempts"]),
-                 s["last_error"] or "") for s in event["steps"]]
+        rows = [
+            (
+                s["key"],
+                s["state"],
+                local_text(datetime.fromisoformat(s["due_at"]), tz),
+                str(s["attempts"]),
+                s["last_error"] or "",
+            )
+            for s in event["steps"]
+        ]
         lines += aligned(("step", "state", "due (local)", "attempts", "last error"), rows)
         counts = event["deliveries"]
         if counts:
             lines.append("  deliveries: " + ", ".join(f"{n} {state}" for state, n in counts.items()))
         if counts.get("ambiguous"):
-            lines.append(f"  {counts['ambiguous']} ambiguous: a crash or a lost connection while sending; "
-                         f"see `opsflow deliveries {event['id']} --state ambiguous`")
+            lines.append(
+                f"  {counts['ambiguous']} ambiguous: a crash or a lost connection while sending; "
+                f"see `opsflow deliveries {event['id']} --state ambiguous`"
+            )
         lines.append("")
     sys.stdout.write("\n".join(lines) + "\n")
 
@@ -175,7 +208,10 @@ def print_status(data: dict[str, Any]) -> None:
 def aligned(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
     """Columns padded to their widest cell, two spaces apart."""
     widths = [max(len(str(r[i])) for r in (header, *rows)) for i in range(len(header))]
-    return ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip() for row in (header, *rows)]
+    return [
+        "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in (header, *rows)
+    ]
 
 
 def print_apply(data: dict[str, Any]) -> None:

@@ -15,14 +15,18 @@ SHOWN = ("event_id", "kind", "state", "meeting_id", "uuid", "join_url", "passcod
 def _print(outcome, as_json: bool) -> None:
     record = {k: outcome.record.get(k) for k in SHOWN} if outcome.record else None
     if as_json:
-        click.echo(json.dumps({"event": outcome.event_id, "action": outcome.action, "message": outcome.message,
-                               "meeting": record}, ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps(
+                {"event": outcome.event_id, "action": outcome.action, "message": outcome.message, "meeting": record},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     click.echo(f"{outcome.event_id}: {outcome.message}")
     for key in SHOWN[1:] if record else ():
         if record[key] is not None:
             click.echo(f"  {key:<17}{record[key]}")
-
 
 
 dry_run_option = dry_run("Show what would be sent to Zoom; call nothing.")
@@ -93,8 +97,13 @@ def show(app, event: str, remote: bool, as_json: bool) -> None:
         live = app.zoom().get(record["kind"], record["meeting_id"])
         live.pop("start_url", None)  # the host's key to the meeting: never shown
         if as_json:
-            click.echo(json.dumps({"event": event, "meeting": {k: record[k] for k in SHOWN}, "zoom": live},
-                                  ensure_ascii=False, indent=2))
+            click.echo(
+                json.dumps(
+                    {"event": event, "meeting": {k: record[k] for k in SHOWN}, "zoom": live},
+                    ensure_ascii=False,
+                    indent=2,
+                )
+            )
             return
         _print(outcome, False)
         for key in ("topic", "start_time", "duration", "timezone", "status"):
@@ -145,8 +154,11 @@ def delete(app, event: str, dry_run: bool, as_json: bool) -> None:
     app.stored_event(store, event)
     if dry_run:
         record = get_record(store, event)
-        message = (f"would delete meeting {record['meeting_id']}" if record and record["state"] == "created"
-                   else "no Zoom meeting to delete")
+        message = (
+            f"would delete meeting {record['meeting_id']}"
+            if record and record["state"] == "created"
+            else "no Zoom meeting to delete"
+        )
         _print(MeetingOutcome("delete", event, record, message), as_json)
         return
     _print(delete_meeting(store, app.zoom(), event, now()), as_json)

@@ -79,8 +79,11 @@ def diff_event(event: Event, steps: list[Step], row, existing: list, now: dateti
         if row["status"] == "cancelled":
             return [Change("update-event", None, "job file changed (the seminar stays cancelled)", values)]
         changes.append(Change("update-event", None, "seminar cancelled", values))
-        changes += [Change("cancel-step", s["key"], "cancelled (the seminar is cancelled)", {"state": "cancelled"},
-                           s["id"]) for s in existing if s["state"] in PENDING and not _is_notice(s["key"])]
+        changes += [
+            Change("cancel-step", s["key"], "cancelled (the seminar is cancelled)", {"state": "cancelled"}, s["id"])
+            for s in existing
+            if s["state"] in PENDING and not _is_notice(s["key"])
+        ]
         if notify and not any(s["key"] == CANCELLATION for s in existing):
             changes.append(_notice(CANCELLATION, "mail.cancellation", "the seminar is cancelled", now))
         return changes
@@ -97,8 +100,15 @@ def diff_event(event: Event, steps: list[Step], row, existing: list, now: dateti
         for again in ("zoom.create", "registrants.sync"):
             old = next((x for x in existing if x["key"] == again and x["state"] == "done"), None)
             if old is not None and any(st.key == again for st in steps):
-                changes.append(Change("restore-step", again, "planned again (the seminar is back)",
-                                      {"state": "planned", "due_at": now, "retry_at": None}, old["id"]))
+                changes.append(
+                    Change(
+                        "restore-step",
+                        again,
+                        "planned again (the seminar is back)",
+                        {"state": "planned", "due_at": now, "retry_at": None},
+                        old["id"],
+                    )
+                )
     if moved and notify and row["status"] != "cancelled":
         key = f"mail.change.{values['sequence']}"
         changes.append(_notice(key, "mail.change", "people already invited are told the new time", now))
@@ -113,21 +123,42 @@ def diff_event(event: Event, steps: list[Step], row, existing: list, now: dateti
         if old is None:
             changes.append(Change("add-step", step.key, f"added, due {_show(event, new['due_at'])}", new))
         elif old["state"] == "cancelled":
-            changes.append(Change("restore-step", step.key, f"planned again, due {_show(event, new['due_at'])}",
-                                  {**new, "state": "planned"}, old["id"]))
+            changes.append(
+                Change(
+                    "restore-step",
+                    step.key,
+                    f"planned again, due {_show(event, new['due_at'])}",
+                    {**new, "state": "planned"},
+                    old["id"],
+                )
+            )
         elif old["state"] not in PENDING:
             if step.due_at is not None and old["due_at"] != step.due_at:
                 changes.append(Change("keep-step", step.key, f"already {old['state']}; left as it is"))
         elif step.due_at is not None and old["due_at"] != step.due_at:
-            changes.append(Change("move-step", step.key, f"moved from {_show(event, old['due_at'])} to "
-                                                         f"{_show(event, step.due_at)}", new, old["id"]))
+            changes.append(
+                Change(
+                    "move-step",
+                    step.key,
+                    f"moved from {_show(event, old['due_at'])} to {_show(event, step.due_at)}",
+                    new,
+                    old["id"],
+                )
+            )
         elif _differs(old, new):
             update = {k: new[k] for k in ("at_expr", "after_key", "params_json", "kind")}
             changes.append(Change("move-step", step.key, "updated", update, old["id"]))
     for old in by_key.values():
         if old["state"] in PENDING and not _is_notice(old["key"]):
-            changes.append(Change("cancel-step", old["key"], "cancelled (no longer in the job file)",
-                                  {"state": "cancelled"}, old["id"]))
+            changes.append(
+                Change(
+                    "cancel-step",
+                    old["key"],
+                    "cancelled (no longer in the job file)",
+                    {"state": "cancelled"},
+                    old["id"],
+                )
+            )
     return changes
 
 
@@ -144,8 +175,7 @@ def _was_invited(existing: list) -> bool:
 
 
 def _notice(key: str, kind: str, why: str, now: datetime) -> Change:
-    values = {"key": key, "kind": kind, "due_at": now, "at_expr": "on apply", "after_key": None,
-              "params_json": "{}"}
+    values = {"key": key, "kind": kind, "due_at": now, "at_expr": "on apply", "after_key": None, "params_json": "{}"}
     return Change("add-step", key, f"added, due now: {why}", values)
 
 
@@ -171,15 +201,29 @@ def _note_files(conn, event: Event, now: datetime) -> list[Change]:
     csv_stat = file_stat(csv) if csv is not None else None
     old = db.get_job_file(conn, str(event.path.resolve()))
     changes = []
-    if (csv_stat is not None and old is not None and old["csv_path"] == str(csv.resolve())
-            and (old["csv_mtime_ns"], old["csv_size"]) != csv_stat and now < event.start_at
-            and not event.spec.event.cancelled
-            and db.replan_step(conn, event.id, "registrants.sync", now, "the registrants CSV changed")):
+    if (
+        csv_stat is not None
+        and old is not None
+        and old["csv_path"] == str(csv.resolve())
+        and (old["csv_mtime_ns"], old["csv_size"]) != csv_stat
+        and now < event.start_at
+        and not event.spec.event.cancelled
+        and db.replan_step(conn, event.id, "registrants.sync", now, "the registrants CSV changed")
+    ):
         changes.append(Change("sync-again", "registrants.sync", "the registrants CSV changed: synced again now"))
-    db.record_job_file(conn, {
-        "path": str(event.path.resolve()), "event_id": event.id, "mtime_ns": job[0], "size": job[1],
-        "csv_path": str(csv.resolve()) if csv is not None else None,
-        "csv_mtime_ns": csv_stat[0] if csv_stat else None, "csv_size": csv_stat[1] if csv_stat else None}, now)
+    db.record_job_file(
+        conn,
+        {
+            "path": str(event.path.resolve()),
+            "event_id": event.id,
+            "mtime_ns": job[0],
+            "size": job[1],
+            "csv_path": str(csv.resolve()) if csv is not None else None,
+            "csv_mtime_ns": csv_stat[0] if csv_stat else None,
+            "csv_size": csv_stat[1] if csv_stat else None,
+        },
+        now,
+    )
     return changes
 
 
@@ -195,17 +239,28 @@ def file_stat(path: Path) -> tuple[int, int] | None:
 def _event_values(event: Event) -> dict:
     spec = event.spec.event
     return {
-        "id": event.id, "series": spec.series, "title": spec.title, "start_at": event.start_at,
-        "end_at": event.end_at, "timezone": spec.timezone, "language": spec.language,
-        "source_path": str(event.path.resolve()), "spec_json": event.spec_json(), "spec_hash": event.spec_hash(),
+        "id": event.id,
+        "series": spec.series,
+        "title": spec.title,
+        "start_at": event.start_at,
+        "end_at": event.end_at,
+        "timezone": spec.timezone,
+        "language": spec.language,
+        "source_path": str(event.path.resolve()),
+        "spec_json": event.spec_json(),
+        "spec_hash": event.spec_hash(),
         "status": "cancelled" if spec.cancelled else "active",
     }
 
 
 def _step_values(step: Step, now: datetime) -> dict:
     return {
-        "key": step.key, "kind": step.kind, "due_at": step.due_at or now, "at_expr": step.at,
-        "after_key": step.after, "params_json": json.dumps(step.params, sort_keys=True),
+        "key": step.key,
+        "kind": step.kind,
+        "due_at": step.due_at or now,
+        "at_expr": step.at,
+        "after_key": step.after,
+        "params_json": json.dumps(step.params, sort_keys=True),
         "retry_at": None,  # a moved or restored step starts afresh at its new time
     }
 

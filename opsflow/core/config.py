@@ -89,7 +89,7 @@ SETTINGS_HELP: dict[str, str] = {
     "OPSFLOW_ZOOM_OAUTH_URL": "the Zoom OAuth token URL (default https://zoom.us/oauth/token)",
     "OPSFLOW_ZOOM_PLAN": "the Zoom account's plan for pacing requests: pro (default) or business",
     "OPSFLOW_SMTP_URL": "where mail goes, e.g. smtp+starttls://user:password@smtp.example.jp:587, smtps://user:password@host:465, smtp://localhost:1025 or file:./outbox",
-    "OPSFLOW_MAIL_FROM": "the sender address, e.g. \"Seminar office <seminar@example.jp>\"",
+    "OPSFLOW_MAIL_FROM": 'the sender address, e.g. "Seminar office <seminar@example.jp>"',
     "OPSFLOW_MAIL_REPLY_TO": "the address replies go to, e.g. seminar-office@example.jp",
     "OPSFLOW_SMTP_TIMEOUT": "seconds to wait for each answer of the mail server before the batch stops (default 30)",
     "OPSFLOW_MAIL_RATE": "the most messages a minute the mail server accepts, e.g. 30 for Exchange Online, or off for no limit (the default)",
@@ -125,8 +125,7 @@ _ATTRS = {
     "templates_dir": "OPSFLOW_TEMPLATES_DIR",
 }
 
-_URL_SETTINGS = ("zoom_api_url", "zoom_oauth_url", "smtp_url", "database_url", "survey_webhook_url",
-                 "list_unsubscribe")
+_URL_SETTINGS = ("zoom_api_url", "zoom_oauth_url", "smtp_url", "database_url", "survey_webhook_url", "list_unsubscribe")
 
 
 @dataclass(frozen=True)
@@ -249,7 +248,7 @@ def _read_dotenv(path: Path) -> dict[str, str]:
     try:
         text = data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
+        line = data[: exc.start].count(b"\n") + 1
         raise ConfigError(f"{path}:{line}: not UTF-8 text: save the settings file as UTF-8") from None
     return {k: v for k, v in dotenv_values(stream=io.StringIO(text)).items() if v is not None}
 
@@ -278,4 +277,3 @@ def configure_logging(settings: Settings, *, level: int = logging.WARNING) -> No
     logger = logging.getLogger("opsflow")
     logger.handlers[:] = [handler]
     logger.setLevel(level)
-

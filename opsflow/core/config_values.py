@@ -7,9 +7,9 @@ raised only when a command reads that setting. Every URL is shown with its passw
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Callable
 from urllib.parse import SplitResult, urlsplit
 
 from opsflow.core.config import SETTINGS_HELP, Secret, mask_url
@@ -32,24 +32,30 @@ def split_url(var: str, raw: str) -> SplitResult:
     try:
         parts = urlsplit(raw)
     except ValueError:  # "Invalid IPv6 URL": a '[' without its ']'
-        raise ConfigError(f"{var}={shown!r} has a '[' without its ']' in the host name: write an IPv6 address "
-                          f"as [::1], or fix the host name") from None
+        raise ConfigError(
+            f"{var}={shown!r} has a '[' without its ']' in the host name: write an IPv6 address "
+            f"as [::1], or fix the host name"
+        ) from None
     try:
         port = parts.port
     except ValueError:
         port = None
     port_text = parts.netloc.rpartition("@")[2].rpartition("]")[2].partition(":")[2]
     if port_text and not port:
-        raise ConfigError(f"{var}={shown!r} has the port {port_text!r}, which is not a number from 1 to 65535: "
-                          f"fix the port, or leave it out for the usual one")
+        raise ConfigError(
+            f"{var}={shown!r} has the port {port_text!r}, which is not a number from 1 to 65535: "
+            f"fix the port, or leave it out for the usual one"
+        )
     return parts
 
 
 def _zoom_url(var: str, raw: str) -> str:
     parts = _http_url(var, raw)
     if parts.username is not None or parts.password is not None:
-        raise ConfigError(f"{var}={mask_url(raw)!r} holds a user or password: remove it; the app credentials go "
-                          "in OPSFLOW_ZOOM_CLIENT_ID and OPSFLOW_ZOOM_CLIENT_SECRET")
+        raise ConfigError(
+            f"{var}={mask_url(raw)!r} holds a user or password: remove it; the app credentials go "
+            "in OPSFLOW_ZOOM_CLIENT_ID and OPSFLOW_ZOOM_CLIENT_SECRET"
+        )
     return raw.rstrip("/")
 
 
@@ -71,9 +77,11 @@ def _smtp_url(var: str, raw: str) -> Secret:
     parts = split_url(var, raw)
     shown = mask_url(raw)
     if parts.scheme not in SMTP_SCHEMES:
-        raise ConfigError(f"{var}={shown!r} has an unknown scheme: use one of "
-                          f"{', '.join(s + ':' for s in SMTP_SCHEMES)} ({SETTINGS_HELP[var]})")
-    if parts.scheme == "file" and not raw[len("file:"):].strip():
+        raise ConfigError(
+            f"{var}={shown!r} has an unknown scheme: use one of "
+            f"{', '.join(s + ':' for s in SMTP_SCHEMES)} ({SETTINGS_HELP[var]})"
+        )
+    if parts.scheme == "file" and not raw[len("file:") :].strip():
         raise ConfigError(f"{var}={shown!r} names no folder: write file: and the outbox folder, e.g. file:./outbox")
     if parts.scheme != "file" and not parts.hostname:
         raise ConfigError(f"{var}={shown!r} names no mail server: put {SETTINGS_HELP[var]}")
@@ -84,35 +92,43 @@ def _database_url(var: str, raw: str) -> Secret:
     parts = split_url(var, raw)
     shown = mask_url(raw)
     if parts.scheme not in DATABASE_SCHEMES:
-        raise ConfigError(f"{var}={shown!r} is not a supported database: use sqlite:///FILE or "
-                          "postgresql+psycopg://USER@HOST:PORT/DB")
+        raise ConfigError(
+            f"{var}={shown!r} is not a supported database: use sqlite:///FILE or postgresql+psycopg://USER@HOST:PORT/DB"
+        )
     if parts.scheme == "sqlite":
-        path, _, query = raw[len("sqlite:///"):].partition("?")
+        path, _, query = raw[len("sqlite:///") :].partition("?")
         if not raw.startswith("sqlite:///") or path in ("", ":memory:") or "mode=memory" in query:
-            raise ConfigError(f"{var}={shown!r} is an in-memory database, forgotten when each command ends: "
-                              "name a file, e.g. sqlite:///opsflow.db (three slashes, then the path)")
+            raise ConfigError(
+                f"{var}={shown!r} is an in-memory database, forgotten when each command ends: "
+                "name a file, e.g. sqlite:///opsflow.db (three slashes, then the path)"
+            )
     return Secret(raw)
 
 
 def _list_unsubscribe(var: str, raw: str) -> str:
     shown = mask_url(raw)
     if any(c.isspace() or not c.isprintable() or c in '<>"' for c in raw):
-        raise ConfigError(f"{var}={shown!r} has spaces, quotes or < >: it goes into every mail's List-Unsubscribe "
-                          "header; write one link, e.g. mailto:seminar@example.jp?subject=unsubscribe")
+        raise ConfigError(
+            f"{var}={shown!r} has spaces, quotes or < >: it goes into every mail's List-Unsubscribe "
+            "header; write one link, e.g. mailto:seminar@example.jp?subject=unsubscribe"
+        )
     scheme, _, rest = raw.partition(":")
     if scheme.lower() == "mailto":
         if "@" not in rest.partition("?")[0]:
-            raise ConfigError(f"{var}={shown!r} has no address after 'mailto:': write it like "
-                              "mailto:seminar@example.jp?subject=unsubscribe")
+            raise ConfigError(
+                f"{var}={shown!r} has no address after 'mailto:': write it like "
+                "mailto:seminar@example.jp?subject=unsubscribe"
+            )
         return f"mailto:{rest}"
     if scheme.lower() == "https":
         parts = _http_url(var, raw)
         if parts.username is not None or parts.password is not None:
-            raise ConfigError(f"{var}={shown!r} holds a user or password, which every recipient would see: "
-                              "remove it")
+            raise ConfigError(f"{var}={shown!r} holds a user or password, which every recipient would see: remove it")
         return f"https:{rest}"
-    raise ConfigError(f"{var}={shown!r} is not a mailto: or https: link: it goes into every mail's "
-                      f"List-Unsubscribe header; put {SETTINGS_HELP[var]}, e.g. mailto:seminar@example.jp")
+    raise ConfigError(
+        f"{var}={shown!r} is not a mailto: or https: link: it goes into every mail's "
+        f"List-Unsubscribe header; put {SETTINGS_HELP[var]}, e.g. mailto:seminar@example.jp"
+    )
 
 
 def _address(var: str, raw: str) -> str:
@@ -136,8 +152,10 @@ def _mail_rate(var: str, raw: str) -> float | None:
     except ValueError:
         rate = math.nan
     if rate == 0:
-        raise ConfigError(f"{var}={raw!r} would send nothing: write off for no limit, or the most messages a "
-                          "minute the mail server accepts, e.g. 30 for Exchange Online")
+        raise ConfigError(
+            f"{var}={raw!r} would send nothing: write off for no limit, or the most messages a "
+            "minute the mail server accepts, e.g. 30 for Exchange Online"
+        )
     if not math.isfinite(rate) or rate < 0:
         raise ConfigError(f"{var}={raw!r} is not a number of messages a minute: put {SETTINGS_HELP[var]}")
     return rate
@@ -157,9 +175,11 @@ def _templates_dir(var: str, raw: str) -> Path:
     folder = Path(raw)
     if not folder.is_dir():
         what = "is a file, not a folder" if folder.exists() else "does not exist"
-        raise ConfigError(f"{var}={raw!r}: the folder {folder.absolute()} {what}: create it and copy into it the "
-                          "built-in templates you want to change (e.g. ja/invitation.j2), or unset "
-                          f"{var} to use the built-in ones")
+        raise ConfigError(
+            f"{var}={raw!r}: the folder {folder.absolute()} {what}: create it and copy into it the "
+            "built-in templates you want to change (e.g. ja/invitation.j2), or unset "
+            f"{var} to use the built-in ones"
+        )
     return folder
 
 

@@ -9,8 +9,11 @@ from opsflow.core.config import Settings, mask_url
 from opsflow.core.errors import OpsflowError
 
 # Scopes by what a seminar uses; Zoom's newer granular scopes start with the same words.
-ZOOM_SCOPES = {"meeting": ("meeting:write", "meeting:read"), "webinar": ("webinar:write", "webinar:read"),
-               "report": ("report:read",)}
+ZOOM_SCOPES = {
+    "meeting": ("meeting:write", "meeting:read"),
+    "webinar": ("webinar:write", "webinar:read"),
+    "report": ("report:read",),
+}
 
 
 @dataclass
@@ -52,8 +55,8 @@ def _database(settings: Settings) -> Check:
 
 def _jobs(settings: Settings):
     from opsflow.core.jobspec import job_paths, load_jobs
-    from opsflow.mail.send import check_templates
     from opsflow.core.plan import plan_events
+    from opsflow.mail.send import check_templates
 
     try:
         paths = job_paths(settings.jobs_dir)
@@ -64,8 +67,11 @@ def _jobs(settings: Settings):
     except OpsflowError as exc:
         return [], Check("job files and templates", False, str(exc))
     events = [event for event, _ in planned]
-    return events, Check("job files and templates", True,
-                         f"{len(events)} job files in {settings.jobs_dir}, {len(kinds)} kinds of mail render")
+    return events, Check(
+        "job files and templates",
+        True,
+        f"{len(events)} job files in {settings.jobs_dir}, {len(kinds)} kinds of mail render",
+    )
 
 
 def _time_zones(events) -> Check:
@@ -97,10 +103,18 @@ def _zoom(settings: Settings, events) -> Check:
     granted = token.scope.split()
     missing = sorted(n for n in needed if not any(g.startswith(n) for g in granted))
     if granted and missing:
-        return Check("zoom", False, f"the app lacks the scopes {', '.join(missing)}: add them under Scopes in your "
-                                    "app on the Zoom App Marketplace")
-    return Check("zoom", True, f"token issued for account {settings.zoom_account_id}"
-                               + (f"; scopes cover {', '.join(sorted(needed))}" if granted else ""))
+        return Check(
+            "zoom",
+            False,
+            f"the app lacks the scopes {', '.join(missing)}: add them under Scopes in your "
+            "app on the Zoom App Marketplace",
+        )
+    return Check(
+        "zoom",
+        True,
+        f"token issued for account {settings.zoom_account_id}"
+        + (f"; scopes cover {', '.join(sorted(needed))}" if granted else ""),
+    )
 
 
 def _mail(settings: Settings, events) -> Check:
@@ -116,5 +130,6 @@ def _mail(settings: Settings, events) -> Check:
         transport.close()
     except OpsflowError as exc:
         return Check("mail", False, str(exc))
-    return Check("mail", True, f"{mask_url(url)} accepts the connection{' and the login' if '@' in url else ''}"
-                               " (no mail sent)")
+    return Check(
+        "mail", True, f"{mask_url(url)} accepts the connection{' and the login' if '@' in url else ''} (no mail sent)"
+    )

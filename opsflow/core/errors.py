@@ -1,24 +1,24 @@
 """One exception tree for opsflow; every message is written for the person reading it.
 
-    OpsflowError                 base; exit code 1
-    ├── InputError               the user's input is wrong; exit code 2
-    │   ├── ConfigError          a setting is missing or invalid (names the variable)
-    │   ├── JobFileError         a job file is wrong (names file, key path, line)
-    │   ├── TimeExprError        an `at` expression or duration does not parse
-    │   ├── TemplateError        a mail template is missing or fails to render (names file and line)
-    │   └── NotFoundError        an event, step or file that was asked for does not exist
-    ├── StoreError               the database cannot be opened, read or upgraded
-    ├── MailError                the mail server cannot be used (connection, TLS, login, full disk)
-    └── ZoomError                a Zoom API call failed (carries status, Zoom code, message, request id)
-        ├── ZoomAuthError        the app credentials or the access token were refused
-        ├── ZoomScopeError       the app lacks a scope (code 4700; names the scope)
-        ├── ZoomNotFoundError    the meeting, webinar or user does not exist (3001, 1001)
-        │   └── ZoomReportNotReady  a report asked for before Zoom has it (3001 after the end)
-        ├── ZoomPlanError        a paid plan or a permission is needed (code 200)
-        ├── ZoomRateLimited      over a rate limit; `retry_at` says when to try again
-        ├── ZoomUnavailable      network errors or 5xx that outlasted the retries (transient)
-        ├── ZoomOutcomeUnknown   a create call timed out: Zoom may or may not have done it
-        └── ZoomApiError         any other API error
+OpsflowError                 base; exit code 1
+├── InputError               the user's input is wrong; exit code 2
+│   ├── ConfigError          a setting is missing or invalid (names the variable)
+│   ├── JobFileError         a job file is wrong (names file, key path, line)
+│   ├── TimeExprError        an `at` expression or duration does not parse
+│   ├── TemplateError        a mail template is missing or fails to render (names file and line)
+│   └── NotFoundError        an event, step or file that was asked for does not exist
+├── StoreError               the database cannot be opened, read or upgraded
+├── MailError                the mail server cannot be used (connection, TLS, login, full disk)
+└── ZoomError                a Zoom API call failed (carries status, Zoom code, message, request id)
+    ├── ZoomAuthError        the app credentials or the access token were refused
+    ├── ZoomScopeError       the app lacks a scope (code 4700; names the scope)
+    ├── ZoomNotFoundError    the meeting, webinar or user does not exist (3001, 1001)
+    │   └── ZoomReportNotReady  a report asked for before Zoom has it (3001 after the end)
+    ├── ZoomPlanError        a paid plan or a permission is needed (code 200)
+    ├── ZoomRateLimited      over a rate limit; `retry_at` says when to try again
+    ├── ZoomUnavailable      network errors or 5xx that outlasted the retries (transient)
+    ├── ZoomOutcomeUnknown   a create call timed out: Zoom may or may not have done it
+    └── ZoomApiError         any other API error
 """
 
 from __future__ import annotations
@@ -109,8 +109,15 @@ class ZoomError(OpsflowError):
 
     is_transient = False
 
-    def __init__(self, message: str, *, status: int | None = None, code: int | None = None,
-                 zoom_message: str = "", request_id: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: int | None = None,
+        zoom_message: str = "",
+        request_id: str | None = None,
+    ) -> None:
         self.status = status
         self.code = code
         self.zoom_message = zoom_message

@@ -12,7 +12,7 @@ import json
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -23,7 +23,9 @@ from opsflow.core import timeexpr
 from opsflow.core.errors import JobFileError, JobFileErrors, TimeExprError
 from opsflow.core.jobtext import find_line, key_path, locate_keys, syntax_error, too_deep, too_deep_line
 
-EMAIL_RE = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+EMAIL_RE = re.compile(
+    r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
 
 
 def _email_address(value: str) -> str:
@@ -126,8 +128,10 @@ class SurveySection(_Section):
             if name not in SURVEY_PLACEHOLDERS:
                 close = difflib.get_close_matches(name, SURVEY_PLACEHOLDERS, n=1)
                 hint = f"; did you mean {{{close[0]}}}?" if close else ""
-                raise ValueError(f"unknown placeholder {{{name}}}: the link can hold {{email}}, {{name}} and "
-                                 f"{{token}}, filled in for each person{hint}")
+                raise ValueError(
+                    f"unknown placeholder {{{name}}}: the link can hold {{email}}, {{name}} and "
+                    f"{{token}}, filled in for each person{hint}"
+                )
         return value
 
 
@@ -227,8 +231,10 @@ def read_jobs(paths: list[Path]) -> tuple[list[Event], list[JobFileError]]:
             continue
         if event.id in seen:
             problems.append(
-                event.error("event.id", f"event id {event.id!r} is already used by {seen[event.id]}; "
-                            "every seminar needs its own id")
+                event.error(
+                    "event.id",
+                    f"event id {event.id!r} is already used by {seen[event.id]}; every seminar needs its own id",
+                )
             )
             continue
         seen[event.id] = path
@@ -239,9 +245,14 @@ def read_jobs(paths: list[Path]) -> tuple[list[Event], list[JobFileError]]:
 def job_paths(jobs_dir: Path) -> list[Path]:
     """Every job file in the jobs folder, sorted by name."""
     if not jobs_dir.is_dir():
-        raise JobFileErrors([JobFileError(
-            "jobs folder not found: create it, set OPSFLOW_JOBS_DIR, or name job files on the command line",
-            path=str(jobs_dir))])
+        raise JobFileErrors(
+            [
+                JobFileError(
+                    "jobs folder not found: create it, set OPSFLOW_JOBS_DIR, or name job files on the command line",
+                    path=str(jobs_dir),
+                )
+            ]
+        )
     return sorted(jobs_dir.glob("*.toml"))
 
 
@@ -257,12 +268,14 @@ def load_job(path: Path) -> Event:
     try:
         text = data.decode("utf-8").removeprefix("\ufeff")  # Notepad's byte-order mark is no error
     except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise JobFileErrors([JobFileError("cannot read the file: not UTF-8 text: save it as UTF-8",
-                                          path=name, line=line)]) from None
+        line = data[: exc.start].count(b"\n") + 1
+        raise JobFileErrors(
+            [JobFileError("cannot read the file: not UTF-8 text: save it as UTF-8", path=name, line=line)]
+        ) from None
     if not text.strip():
-        raise JobFileErrors([JobFileError(f"the file is empty: write at least an [event] table (see {EXAMPLE_JOB})",
-                                          path=name, line=1)])
+        raise JobFileErrors(
+            [JobFileError(f"the file is empty: write at least an [event] table (see {EXAMPLE_JOB})", path=name, line=1)]
+        )
     deep = too_deep_line(text)
     if deep is not None:
         raise JobFileErrors([too_deep(name, deep)])
@@ -308,14 +321,15 @@ def _resolve_event(spec: JobFile, path: Path, lines: dict[str, int], *, check_fi
         problem("event.timezone", f"unknown time zone {ev.timezone!r}{hint}")
     start = ev.start
     if start.tzinfo is None or start.utcoffset() is None:
-        problem("event.start", f"{start.isoformat()} has no UTC offset: write it with one, "
-                               f"e.g. {start.isoformat()}+09:00")
-        start = start.replace(tzinfo=timezone.utc)
+        problem(
+            "event.start", f"{start.isoformat()} has no UTC offset: write it with one, e.g. {start.isoformat()}+09:00"
+        )
+        start = start.replace(tzinfo=UTC)
     try:
-        start.astimezone(timezone.utc) + timedelta(days=400)  # room for the plan's steps around it
+        start.astimezone(UTC) + timedelta(days=400)  # room for the plan's steps around it
     except OverflowError:
         problem("event.start", f"{start.isoformat()} is too near the edge of the calendar; write a real date")
-        start = datetime(2000, 1, 1, tzinfo=timezone.utc)
+        start = datetime(2000, 1, 1, tzinfo=UTC)
     duration = timedelta(minutes=90)
     try:
         duration = timeexpr.parse_duration(ev.duration)
@@ -333,19 +347,26 @@ def _resolve_event(spec: JobFile, path: Path, lines: dict[str, int], *, check_fi
         except TimeExprError as exc:
             problem(key, str(exc))
     if ev.templates is not None and check_files and not (path.parent / ev.templates).is_dir():
-        problem("event.templates", f"template folder not found at {path.parent / ev.templates} (the path is "
-                                   "relative to the job file): fix the path, create the folder, or remove the key "
-                                   "to use the usual templates")
+        problem(
+            "event.templates",
+            f"template folder not found at {path.parent / ev.templates} (the path is "
+            "relative to the job file): fix the path, create the folder, or remove the key "
+            "to use the usual templates",
+        )
     if spec.registrants is not None and check_files:
-        csv_path = (path.parent / spec.registrants.csv)
+        csv_path = path.parent / spec.registrants.csv
         if not csv_path.is_file():
-            problem("registrants.csv", f"registrants CSV not found at {csv_path} (the path is relative "
-                                       "to the job file): fix the path or export the form's CSV there")
+            problem(
+                "registrants.csv",
+                f"registrants CSV not found at {csv_path} (the path is relative "
+                "to the job file): fix the path or export the form's CSV there",
+            )
     if problems:
         raise JobFileErrors(problems)
-    start_at = start.astimezone(timezone.utc)
-    return Event(spec=spec, path=path, start_at=start_at, end_at=start_at + duration, tz=tz,
-                 calendar=calendar, lines=lines)
+    start_at = start.astimezone(UTC)
+    return Event(
+        spec=spec, path=path, start_at=start_at, end_at=start_at + duration, tz=tz, calendar=calendar, lines=lines
+    )
 
 
 def _time_expressions(spec: JobFile) -> list[tuple[str, str]]:
@@ -366,8 +387,9 @@ def _pydantic_error(name: str, lines: dict[str, int], err: dict[str, Any]) -> Jo
     if kind == "extra_forbidden":
         message = f"unknown key {loc[-1]!r}{_suggest(loc)}"
     elif kind == "missing" and len(loc) == 1:
-        return JobFileError(f"the [{loc[0]}] table is missing: every job file needs one (see {EXAMPLE_JOB})",
-                            path=name, key=key, line=1)
+        return JobFileError(
+            f"the [{loc[0]}] table is missing: every job file needs one (see {EXAMPLE_JOB})", path=name, key=key, line=1
+        )
     elif kind == "missing":
         message = "required key is missing"
     elif kind in _CONSTRAINT_MESSAGES:
@@ -380,7 +402,7 @@ def _pydantic_error(name: str, lines: dict[str, int], err: dict[str, Any]) -> Jo
     else:
         message = err["msg"]
         if message.startswith("Value error, "):
-            message = message[len("Value error, "):]
+            message = message[len("Value error, ") :]
         given = err.get("input")
         if not isinstance(given, (dict, list)) and kind != "value_error":
             message += f" (got {_toml_repr(given)})"
@@ -404,10 +426,10 @@ _CONSTRAINT_MESSAGES = {
 }
 EXAMPLE_JOB = "jobs/example-seminar.toml"
 _FIELD_HINTS = {"event.duration": 'expected a duration like "90m" or "1h30m", or a number of minutes'}
-_NAME_HINT = ("use lower-case letters a-z, digits, '_' and '-', starting with a letter or digit, "
-              'e.g. "early"')
-_PATTERN_HINT = ("use lower-case letters a-z, digits, '.', '_' and '-', starting with a letter or digit, "
-                 'e.g. "publitech-2027-01"')
+_NAME_HINT = "use lower-case letters a-z, digits, '_' and '-', starting with a letter or digit, e.g. \"early\""
+_PATTERN_HINT = (
+    "use lower-case letters a-z, digits, '.', '_' and '-', starting with a letter or digit, e.g. \"publitech-2027-01\""
+)
 
 
 def _toml_repr(value: Any) -> str:

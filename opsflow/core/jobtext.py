@@ -32,7 +32,9 @@ def find_line(lines: dict[str, int], key: str) -> int | None:
 
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-_ASSIGN = re.compile(r"^\s*((?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'))*)\s*=")
+_ASSIGN = re.compile(
+    r"^\s*((?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'))*)\s*="
+)
 
 
 def locate_keys(text: str) -> dict[str, int]:
@@ -64,7 +66,7 @@ def locate_keys(text: str) -> dict[str, int]:
         if assign:
             key = _dotted(assign.group(1))
             lines.setdefault(f"{table}.{key}" if table else key, number)
-            scanner.feed(line[assign.end():])
+            scanner.feed(line[assign.end() :])
     return lines
 
 
@@ -72,8 +74,10 @@ _TOML_HINTS = (
     (r"^Invalid value$", "Invalid value: write text in quotes, a number, true or false, a date, or a list in [ ]"),
     (r"^Cannot overwrite a value$", "a key is set twice: write each key once in its table"),
     (r"^Cannot declare \((.*?),?\) twice$", "the table [{0}] is written twice: keep one and move its keys there"),
-    (r"^Illegal character '\\n'$", "a string is not closed on its line: add the closing quote (use \"\"\" for text "
-                                   "over several lines)"),
+    (
+        r"^Illegal character '\\n'$",
+        'a string is not closed on its line: add the closing quote (use """ for text over several lines)',
+    ),
     (r"^Invalid date or datetime$", "Invalid date or datetime: check that the day exists in that month"),
 )
 
@@ -119,8 +123,11 @@ def too_deep_line(text: str) -> int | None:
 
 
 def too_deep(name: str, line: int | None) -> JobFileError:
-    return JobFileError(f"TOML syntax error: lists or tables nested more than {MAX_DEPTH} deep; a job file "
-                        "needs only a few levels", path=name, line=line)
+    return JobFileError(
+        f"TOML syntax error: lists or tables nested more than {MAX_DEPTH} deep; a job file needs only a few levels",
+        path=name,
+        line=line,
+    )
 
 
 class _ValueScanner:

@@ -49,24 +49,35 @@ def plan_event(event: Event) -> list[Step]:
         steps.append(Step("zoom.create", "zoom.create", None, ON_APPLY, "zoom"))
     if spec.registrants is not None or (spec.zoom is not None and spec.zoom.registration):
         needs_meeting = spec.zoom is not None and spec.zoom.registration  # personal links need the meeting
-        steps.append(Step("registrants.sync", "registrants.sync", None, ON_APPLY, "registrants",
-                          after="zoom.create" if needs_meeting else None))
+        steps.append(
+            Step(
+                "registrants.sync",
+                "registrants.sync",
+                None,
+                ON_APPLY,
+                "registrants",
+                after="zoom.create" if needs_meeting else None,
+            )
+        )
 
     for index, mail in enumerate(event.mail, start=1):
         source = f"mail[{index}].at" if spec.mail is not None else "mail"
         due = event.resolve(mail.at, source)
         if due > event.start_at:
-            raise event.error(source, f"{mail.kind} {mail.at!r} is due {_local(event, due)}, after the seminar "
-                                      f"starts ({_local(event, event.start_at)}); it must be due before the start")
+            raise event.error(
+                source,
+                f"{mail.kind} {mail.at!r} is due {_local(event, due)}, after the seminar "
+                f"starts ({_local(event, event.start_at)}); it must be due before the start",
+            )
         if mail.kind == "invitation":
             key = f"mail.invitation.{mail.name}" if mail.name else "mail.invitation"
         else:
             key = f"mail.reminder.{mail.name or _label(mail.at)}"
         if any(s.key == key for s in steps):
-            raise event.error(f"mail[{index}]", f"two mails share the step key {key!r}: give one of them "
-                                                f"a `name = \"...\"` of its own")
-        steps.append(Step(key, f"mail.{mail.kind}", due, mail.at, source, is_send=True,
-                          params={"template": mail.kind}))
+            raise event.error(
+                f"mail[{index}]", f'two mails share the step key {key!r}: give one of them a `name = "..."` of its own'
+            )
+        steps.append(Step(key, f"mail.{mail.kind}", due, mail.at, source, is_send=True, params={"template": mail.kind}))
 
     report_key = None
     if spec.zoom is not None and spec.report.enabled:
@@ -77,29 +88,51 @@ def plan_event(event: Event) -> list[Step]:
     remind_key = None
     if spec.survey is not None:
         due = _after_end(event, spec.survey.at, "survey.at", "survey")
-        steps.append(Step("survey.send", "survey.send", due, spec.survey.at, "survey.at", after=report_key,
-                          is_send=True))
+        steps.append(
+            Step("survey.send", "survey.send", due, spec.survey.at, "survey.at", after=report_key, is_send=True)
+        )
         if spec.survey.remind:
             remind_due = _after_end(event, spec.survey.remind_at, "survey.remind_at", "survey reminder")
             if remind_due <= due:
-                raise event.error("survey.remind_at", f"the survey reminder ({_local(event, remind_due)}) must "
-                                                      f"come after the survey itself ({_local(event, due)})")
-            steps.append(Step("survey.remind", "survey.remind", remind_due, spec.survey.remind_at,
-                              "survey.remind_at", after="survey.send", is_send=True))
+                raise event.error(
+                    "survey.remind_at",
+                    f"the survey reminder ({_local(event, remind_due)}) must "
+                    f"come after the survey itself ({_local(event, due)})",
+                )
+            steps.append(
+                Step(
+                    "survey.remind",
+                    "survey.remind",
+                    remind_due,
+                    spec.survey.remind_at,
+                    "survey.remind_at",
+                    after="survey.send",
+                    is_send=True,
+                )
+            )
             remind_key = "survey.remind"
 
     if spec.summary is not None and spec.summary.enabled:
         by_key = {s.key: s for s in steps}
         if report_key:
             first = by_key[report_key]
-            steps.append(Step("summary.staff", "summary.staff", first.due_at, f"after {report_key}",
-                              "summary", after=report_key))
+            steps.append(
+                Step("summary.staff", "summary.staff", first.due_at, f"after {report_key}", "summary", after=report_key)
+            )
         else:
             due = event.resolve("end + 30m", "summary")
             steps.append(Step("summary.staff", "summary.staff", due, "end + 30m", "summary"))
         if remind_key:
-            steps.append(Step("summary.staff.survey", "summary.staff", by_key[remind_key].due_at,
-                              f"after {remind_key}", "summary", after=remind_key))
+            steps.append(
+                Step(
+                    "summary.staff.survey",
+                    "summary.staff",
+                    by_key[remind_key].due_at,
+                    f"after {remind_key}",
+                    "summary",
+                    after=remind_key,
+                )
+            )
 
     return sorted(steps, key=lambda s: (s.due_at is not None, s.due_at or event.start_at))
 
@@ -113,8 +146,13 @@ def check_plan(event: Event, steps: list[Step], now: datetime) -> list[PlanWarni
             continue
         before = due_by_key.get(step.after) if step.after else None
         if before is not None and before > step.due_at:
-            warnings.append(PlanWarning(event.id, step.key, f"is due {_local(event, step.due_at)} but waits for "
-                                                            f"{step.after} (due {_local(event, before)})"))
+            warnings.append(
+                PlanWarning(
+                    event.id,
+                    step.key,
+                    f"is due {_local(event, step.due_at)} but waits for {step.after} (due {_local(event, before)})",
+                )
+            )
         local = step.due_at.astimezone(event.tz)
         when = _local(event, step.due_at)
         if step.due_at < now:
@@ -134,8 +172,11 @@ def check_plan(event: Event, steps: list[Step], now: datetime) -> list[PlanWarni
 def _after_end(event: Event, expr: str, source: str, what: str) -> datetime:
     due = event.resolve(expr, source)
     if due < event.end_at:
-        raise event.error(source, f"the {what} {expr!r} is due {_local(event, due)}, before the seminar ends "
-                                  f"({_local(event, event.end_at)}); it must be due at or after the end")
+        raise event.error(
+            source,
+            f"the {what} {expr!r} is due {_local(event, due)}, before the seminar ends "
+            f"({_local(event, event.end_at)}); it must be due at or after the end",
+        )
     return due
 
 

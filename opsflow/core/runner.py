@@ -16,12 +16,12 @@ from typing import Any
 
 from opsflow import store as db
 from opsflow.core.config import Settings
-from opsflow.mail.ledger import BatchStopped
 from opsflow.core.errors import MailError, OpsflowError, ZoomError
 from opsflow.core.jobspec import Event, event_from_json
-from opsflow.zoom.meeting import runner_id
 from opsflow.core.needs import first_unfinished
+from opsflow.mail.ledger import BatchStopped
 from opsflow.store import Store
+from opsflow.zoom.meeting import runner_id
 
 log = logging.getLogger("opsflow.core.runner")
 
@@ -29,8 +29,12 @@ LEASE = timedelta(minutes=15)
 RETRY_FIRST = timedelta(minutes=2)
 RETRY_MAX = timedelta(hours=1)
 # How long after its due time a transient failure may still be retried, per step kind.
-DEADLINES = {"zoom.create": timedelta(days=7), "registrants.sync": timedelta(days=7),
-             "report.fetch": timedelta(hours=24), "summary.staff": timedelta(days=2)}
+DEADLINES = {
+    "zoom.create": timedelta(days=7),
+    "registrants.sync": timedelta(days=7),
+    "report.fetch": timedelta(hours=24),
+    "summary.staff": timedelta(days=2),
+}
 DEFAULT_DEADLINE = timedelta(hours=12)
 REMINDER_KINDS = ("mail.invitation", "mail.reminder", "mail.change")  # useless once the seminar has started
 
@@ -71,8 +75,11 @@ def run_due(ctx: RunContext, *, event_id: str | None = None) -> list[StepResult]
     finished: set[int] = set()
     while not ctx.should_stop():
         with ctx.store.read() as conn:
-            candidates = [s for s in db.due_steps(conn, ctx.now, event_id=event_id)
-                          if s["id"] not in finished and s["event_id"] not in ctx.held]
+            candidates = [
+                s
+                for s in db.due_steps(conn, ctx.now, event_id=event_id)
+                if s["id"] not in finished and s["event_id"] not in ctx.held
+            ]
             events = {e["id"]: e for e in db.list_events(conn)}
         progress = False
         for step in candidates:
@@ -121,8 +128,10 @@ def _run_one(ctx: RunContext, step, event_row) -> StepResult:
         return _failed(ctx, event, step, exc)
     except Exception as exc:  # a bug, or an outside system odder than foreseen: never leave the step running
         log.debug("%s: %s raised", event.id, key, exc_info=True)  # the details may hold personal data
-        problem = OpsflowError(f"unexpected {type(exc).__name__} (a bug in opsflow: run `opsflow --debug run-due` "
-                               "to see the details, and report it)")
+        problem = OpsflowError(
+            f"unexpected {type(exc).__name__} (a bug in opsflow: run `opsflow --debug run-due` "
+            "to see the details, and report it)"
+        )
         return _failed(ctx, event, step, problem)
     with ctx.store.read() as conn:
         state = db.get_step(conn, event.id, key)
@@ -186,8 +195,14 @@ def _stopped(ctx: RunContext, event: Event, step, exc: BatchStopped) -> StepResu
     to decide (`opsflow deliveries resolve`), so staff hear of it at once."""
     result = _failed(ctx, event, step, exc)
     if exc.report.ambiguous and result.state == "retry":
-        _alert(ctx, event, step["key"], "stopped", f"{exc}; see `opsflow deliveries {event.id} --state ambiguous`",
-               ledger_key=f"{step['key']}.stopped")
+        _alert(
+            ctx,
+            event,
+            step["key"],
+            "stopped",
+            f"{exc}; see `opsflow deliveries {event.id} --state ambiguous`",
+            ledger_key=f"{step['key']}.stopped",
+        )
         result.needs_attention = True
     return result
 
@@ -206,8 +221,12 @@ def _retry(ctx: RunContext, event: Event, step, error: str, not_before: datetime
     wait = timedelta(0) if ctx.should_stop() else min(RETRY_FIRST * 2 ** (attempts - 1), RETRY_MAX)
     retry_at = max(ctx.now + wait, not_before or ctx.now)  # e.g. when the first deferred message is due
     with ctx.store.begin() as conn:
-        db.update_step(conn, step["id"], {"state": "planned", "retry_at": retry_at, "last_error": error,
-                                          "lease_owner": None, "lease_until": None}, ctx.now)
+        db.update_step(
+            conn,
+            step["id"],
+            {"state": "planned", "retry_at": retry_at, "last_error": error, "lease_owner": None, "lease_until": None},
+            ctx.now,
+        )
     log.info("%s: %s will be tried again at %s (%s)", event.id, step["key"], retry_at, error)
 
 
@@ -219,10 +238,15 @@ def _alert(ctx: RunContext, event: Event, key: str, state: str, error: str, *, l
     from opsflow.mail.send import send_mail
 
     local = event.local(ctx.now)
-    alert = {"event_title": event.title, "step": key, "state": state, "error": error,
-             "due_text": f"{local:%Y-%m-%d %H:%M} {local.tzname()}",
-             "hint": f"see `opsflow status {event.id}`; after fixing the cause, run the step by hand "
-                     f"(for a mail: `opsflow send {event.id} ...`)"}
+    alert = {
+        "event_title": event.title,
+        "step": key,
+        "state": state,
+        "error": error,
+        "due_text": f"{local:%Y-%m-%d %H:%M} {local.tzname()}",
+        "hint": f"see `opsflow status {event.id}`; after fixing the cause, run the step by hand "
+        f"(for a mail: `opsflow send {event.id} ...`)",
+    }
     try:
         send_mail(ctx.store, ctx.settings, event, f"alert:{ledger_key or key}", ctx.now, sync=False, alert=alert)
         with ctx.store.begin() as conn:
@@ -245,6 +269,7 @@ def _describe_dry_run(ctx: RunContext, event: Event, step) -> str:
 
 
 # --- the actions, one per step kind ---------------------------------------------------------
+
 
 def _zoom_create(ctx: RunContext, event: Event, step) -> str:
     from opsflow.zoom.meeting import create_meeting
@@ -270,8 +295,9 @@ def _registrants_sync(ctx: RunContext, event: Event, step) -> str:
 def _mail(ctx: RunContext, event: Event, step) -> str:
     from opsflow.mail.send import send_mail
 
-    report = send_mail(ctx.store, ctx.settings, event, step["key"], ctx.now, make_zoom=ctx.make_zoom,
-                       should_stop=ctx.should_stop)
+    report = send_mail(
+        ctx.store, ctx.settings, event, step["key"], ctx.now, make_zoom=ctx.make_zoom, should_stop=ctx.should_stop
+    )
     return f"{len(report.sent)} sent"
 
 
@@ -292,8 +318,9 @@ def _survey_send(ctx: RunContext, event: Event, step) -> str:
 def _survey_remind(ctx: RunContext, event: Event, step) -> str:
     from opsflow.mail.send import send_mail
 
-    report = send_mail(ctx.store, ctx.settings, event, "survey_reminder", ctx.now, sync=False,
-                       should_stop=ctx.should_stop)
+    report = send_mail(
+        ctx.store, ctx.settings, event, "survey_reminder", ctx.now, sync=False, should_stop=ctx.should_stop
+    )
     return f"{len(report.sent)} sent"
 
 

@@ -12,7 +12,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from opsflow import store as db
@@ -26,16 +26,23 @@ log = logging.getLogger("opsflow.core.scheduler")
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        return json.dumps({"time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(),
-                           "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()},
-                          ensure_ascii=False)
+        return json.dumps(
+            {
+                "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+                "level": record.levelname.lower(),
+                "logger": record.name,
+                "message": record.getMessage(),
+            },
+            ensure_ascii=False,
+        )
 
 
 def configure(settings: Settings, log_format: str) -> None:
     """One line per action on stderr, as text or JSON, with secrets redacted."""
     handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter() if log_format == "json"
-                         else logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    handler.setFormatter(
+        JsonFormatter() if log_format == "json" else logging.Formatter("%(asctime)s %(levelname)s %(message)s")
+    )
     handler.addFilter(RedactingFilter(settings.secret_values()))
     root = logging.getLogger("opsflow")
     root.handlers[:] = [handler]
@@ -46,15 +53,23 @@ def configure(settings: Settings, log_format: str) -> None:
 class Scheduler:
     """Runs due steps at their time; `poll` bounds how long it sleeps (other processes may add work)."""
 
-    def __init__(self, store: Store, settings: Settings, make_zoom: Callable, jobs_dir: Path, *,
-                 poll: float = 60.0, now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        make_zoom: Callable,
+        jobs_dir: Path,
+        *,
+        poll: float = 60.0,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         from apscheduler.schedulers.blocking import BlockingScheduler
 
         self.store, self.settings, self.make_zoom, self.jobs_dir = store, settings, make_zoom, jobs_dir
         self.poll = timedelta(seconds=poll)
         self.now = now
         self.stopping = threading.Event()
-        self.aps = BlockingScheduler(timezone=timezone.utc)
+        self.aps = BlockingScheduler(timezone=UTC)
         self.held: set[str] = set()  # events whose job file has an error: their steps wait
 
     def serve(self) -> None:
@@ -62,8 +77,14 @@ class Scheduler:
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
         self.reapply()
-        self.aps.add_job(self.reapply_if_changed, "interval", seconds=max(self.poll.total_seconds() / 6, 5),
-                         id="watch-jobs", max_instances=1, coalesce=True)
+        self.aps.add_job(
+            self.reapply_if_changed,
+            "interval",
+            seconds=max(self.poll.total_seconds() / 6, 5),
+            id="watch-jobs",
+            max_instances=1,
+            coalesce=True,
+        )
         self.schedule_next()
         log.info("scheduler started; jobs folder %s", self.jobs_dir)
         self.aps.start()
@@ -72,12 +93,18 @@ class Scheduler:
     def wake(self) -> None:
         if self.stopping.is_set():
             return
-        ctx = RunContext(self.store, self.settings, self.now(), self.make_zoom, should_stop=self.stopping.is_set,
-                         held=self.held)
+        ctx = RunContext(
+            self.store, self.settings, self.now(), self.make_zoom, should_stop=self.stopping.is_set, held=self.held
+        )
         try:
             for result in run_due(ctx):
-                log.info("%s: %s %s%s", result.event_id, result.key, result.state,
-                         f" ({result.message})" if result.message else "")
+                log.info(
+                    "%s: %s %s%s",
+                    result.event_id,
+                    result.key,
+                    result.state,
+                    f" ({result.message})" if result.message else "",
+                )
         except OpsflowError as exc:
             log.error("run failed: %s", exc)
         finally:
@@ -105,8 +132,9 @@ class Scheduler:
         for result in refresh.applied:
             for change in result.changes:
                 if change.action != "keep-step" and change.message:
-                    log.info("%s: %s%s", result.event_id, f"{change.step_key}: " if change.step_key else "",
-                             change.message)
+                    log.info(
+                        "%s: %s%s", result.event_id, f"{change.step_key}: " if change.step_key else "", change.message
+                    )
         for event_id, note in refresh.notes:
             log.info("%s: %s", event_id, note)
         for owner, message in refresh.errors:

@@ -13,12 +13,9 @@ from typing import Literal
 
 from opsflow.core.errors import TimeExprError
 
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 UNITS = ("w", "d", "bd", "h", "m")
-FORMS = (
-    "'start - 14d @ 10:00', 'start - 1h', 'end + 30m', 'end + 3bd @ 10:00' "
-    "or '2020-11-05T10:00:00+09:00'"
-)
+FORMS = "'start - 14d @ 10:00', 'start - 1h', 'end + 30m', 'end + 3bd @ 10:00' or '2020-11-05T10:00:00+09:00'"
 
 MAX_DIGITS = 6
 _ANCHOR = re.compile(r"(start|end)(?![a-z0-9_])")
@@ -54,9 +51,7 @@ class TimeExpr:
 
 
 def _fail(text: str, detail: str) -> TimeExprError:
-    return TimeExprError(
-        f"cannot read time expression {text!r}: {detail}; expected forms like {FORMS}"
-    )
+    return TimeExprError(f"cannot read time expression {text!r}: {detail}; expected forms like {FORMS}")
 
 
 def parse(text: str) -> TimeExpr:
@@ -76,7 +71,7 @@ def parse(text: str) -> TimeExpr:
     if not match:
         raise _fail(stripped, "it must begin with 'start' or 'end', or be a datetime")
     anchor: Literal["start", "end"] = "start" if match.group(1) == "start" else "end"
-    rest = lowered[match.end():].strip()
+    rest = lowered[match.end() :].strip()
     offset_part, at, time_part = rest.partition("@")
     offset_part = offset_part.strip()
     sign, terms = 1, ()
@@ -96,8 +91,7 @@ def _parse_absolute(text: str) -> TimeExpr:
         raise _fail(text, "it is not a valid ISO-8601 datetime") from None
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise TimeExprError(
-            f"datetime {text!r} has no UTC offset; add one like +09:00 "
-            f"(for example '2020-11-05T10:00:00+09:00')"
+            f"datetime {text!r} has no UTC offset; add one like +09:00 (for example '2020-11-05T10:00:00+09:00')"
         )
     return TimeExpr(text, None, 1, (), None, moment)
 
@@ -140,19 +134,14 @@ def _parse_time(text: str, part: str) -> datetime.time:
 def parse_duration(text: str | int) -> datetime.timedelta:
     """Parse a positive duration: `90m`, `1h30m`, `1h 30m`, `2h`; a bare number means minutes."""
     if isinstance(text, bool) or not isinstance(text, (str, int)):
-        raise TimeExprError(
-            f"duration must be text like '90m' or a number of minutes, not {text!r}"
-        )
+        raise TimeExprError(f"duration must be text like '90m' or a number of minutes, not {text!r}")
     if isinstance(text, int):
         minutes = text
     else:
         lowered = text.strip().lower()
         match = _DURATION.fullmatch(lowered)
         if not lowered or not match:
-            raise TimeExprError(
-                f"cannot read duration {text!r}; "
-                f"expected forms like '90m', '1h30m', '1h 30m' or '2h'"
-            )
+            raise TimeExprError(f"cannot read duration {text!r}; expected forms like '90m', '1h30m', '1h 30m' or '2h'")
         numbers = match.groups()
         if any(n and len(n) > MAX_DIGITS for n in numbers):
             raise TimeExprError(f"duration {text!r} is too long")
@@ -255,7 +244,5 @@ def resolve(
             local_day = moment.astimezone(tz).date()
             moment = _localise(datetime.datetime.combine(local_day, expr.time_of_day), tz)
     except (OverflowError, ValueError):
-        raise TimeExprError(
-            f"time expression {expr.text!r} falls outside the supported dates (years 1-9999)"
-        ) from None
+        raise TimeExprError(f"time expression {expr.text!r} falls outside the supported dates (years 1-9999)") from None
     return moment

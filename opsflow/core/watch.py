@@ -45,8 +45,7 @@ def changed_job_files(store: Store, jobs_dir: Path) -> list[Path]:
     return changed
 
 
-def refresh_jobs(store: Store, make_zoom: Callable, jobs_dir: Path, now: datetime, *,
-                 dry_run: bool = False) -> Refresh:
+def refresh_jobs(store: Store, make_zoom: Callable, jobs_dir: Path, now: datetime, *, dry_run: bool = False) -> Refresh:
     """Apply again every job file of `jobs_dir` that changed; tell Zoom about moved seminars."""
     from opsflow.zoom.meeting import sync_after_apply
 
@@ -61,8 +60,9 @@ def refresh_jobs(store: Store, make_zoom: Callable, jobs_dir: Path, now: datetim
             results = apply_events(store, [event], now, dry_run=dry_run)
         except OpsflowError as exc:
             owner = known["event_id"] if known else str(path)
-            refresh.errors.append((owner, f"{exc}; its seminar's steps wait until the job file is fixed"
-                                   if known else str(exc)))
+            refresh.errors.append(
+                (owner, f"{exc}; its seminar's steps wait until the job file is fixed" if known else str(exc))
+            )
             if known:
                 refresh.held.add(known["event_id"])
             continue
@@ -84,5 +84,10 @@ def _check_id(event: Event, path: Path, recorded: dict) -> None:
     mine = str(path.resolve())
     for other, row in recorded.items():
         if row["event_id"] == event.id and other != mine and Path(other).is_file():
-            raise JobFileErrors([event.error("event.id", f"event id {event.id!r} is already used by {other}; "
-                                                         "every seminar needs its own id")])
+            raise JobFileErrors(
+                [
+                    event.error(
+                        "event.id", f"event id {event.id!r} is already used by {other}; every seminar needs its own id"
+                    )
+                ]
+            )

@@ -15,13 +15,20 @@ from opsflow.core.config import Settings
 from opsflow.core.jobspec import Event
 from opsflow.mail.render import date_text, meeting_id_text, reminder_when
 
-SAMPLE_RECIPIENT = {"email": "t-yamada@city.example.lg.jp", "name": "山田 太郎", "organization": "石川県加賀市",
-                    "department": "政策戦略部", "fields_json": "{}", "join_url": None}
+SAMPLE_RECIPIENT = {
+    "email": "t-yamada@city.example.lg.jp",
+    "name": "山田 太郎",
+    "organization": "石川県加賀市",
+    "department": "政策戦略部",
+    "fields_json": "{}",
+    "join_url": None,
+}
 SAMPLE_RECIPIENT_EN = {**SAMPLE_RECIPIENT, "name": "Taro Yamada", "organization": "Kaga City"}
 
 
-def event_context(event: Event, meeting: dict | None, *, previous: tuple[datetime, datetime] | None = None,
-                  ics_attached: bool = False) -> dict[str, Any]:
+def event_context(
+    event: Event, meeting: dict | None, *, previous: tuple[datetime, datetime] | None = None, ics_attached: bool = False
+) -> dict[str, Any]:
     spec = event.spec.event
     language = spec.language
     local_start, local_end = event.local(event.start_at), event.local(event.end_at)
@@ -33,7 +40,8 @@ def event_context(event: Event, meeting: dict | None, *, previous: tuple[datetim
         "description": spec.description,
         "date_text": date_text(event.start_at, event.end_at, event.tz, language),
         "start_date": date_text(event.start_at, event.end_at, event.tz, language).split(" ")[0]
-        if language == "ja" else f"{local_start:%Y-%m-%d}",
+        if language == "ja"
+        else f"{local_start:%Y-%m-%d}",
         "start_time": f"{local_start:%H:%M}",
         "end_time": f"{local_end:%H:%M}",
         "timezone": str(event.tz),
@@ -80,10 +88,20 @@ def message_context(kind: str, event: Event, send_at: datetime) -> dict[str, Any
     return {"kind": kind, "when": reminder_when(send_at, event.start_at, event.tz), "days_before": local_days}
 
 
-def build_context(kind: str, event: Event, meeting: dict | None, recipient: dict, settings: Settings,
-                  send_at: datetime, *, previous: tuple[datetime, datetime] | None = None,
-                  ics_attached: bool = False, summary: dict | None = None, alert: dict | None = None,
-                  token: str = "") -> dict[str, Any]:
+def build_context(
+    kind: str,
+    event: Event,
+    meeting: dict | None,
+    recipient: dict,
+    settings: Settings,
+    send_at: datetime,
+    *,
+    previous: tuple[datetime, datetime] | None = None,
+    ics_attached: bool = False,
+    summary: dict | None = None,
+    alert: dict | None = None,
+    token: str = "",
+) -> dict[str, Any]:
     """Everything one message of `kind` to `recipient` needs."""
     person = recipient_context(recipient, meeting)
     return {
@@ -115,29 +133,55 @@ def _survey_link(kind: str, survey, person: dict, token: str) -> str | None:
 
 def sample_summary() -> dict[str, Any]:
     return {
-        "registrations": 74, "attendees": 61, "attendance_rate": "82%", "average_minutes": 78, "median_minutes": 86,
-        "by_organization": [{"name": "石川県加賀市", "registered": 6, "attended": 5},
-                            {"name": "福岡県糸島市", "registered": 4, "attended": 4}],
+        "registrations": 74,
+        "attendees": 61,
+        "attendance_rate": "82%",
+        "average_minutes": 78,
+        "median_minutes": 86,
+        "by_organization": [
+            {"name": "石川県加賀市", "registered": 6, "attended": 5},
+            {"name": "福岡県糸島市", "registered": 4, "attended": 4},
+        ],
         "deliveries": {"sent": 222, "failed": 1, "ambiguous": 0, "deferred": 0},
         "survey": {"responses": 30, "rate_text": "49%", "comments": ["大変参考になりました。"]},
-        "chart_cid": None, "report_note": None, "stage": "report",
+        "chart_cid": None,
+        "report_note": None,
+        "stage": "report",
     }
 
 
 def sample_alert(event: Event) -> dict[str, Any]:
-    return {"event_title": event.title, "step": "mail.reminder.1d", "state": "failed",
-            "error": "the mail server refused the login", "due_text": "2027-01-20 18:00 JST",
-            "hint": "check OPSFLOW_SMTP_URL, then run `opsflow run-due`"}
+    return {
+        "event_title": event.title,
+        "step": "mail.reminder.1d",
+        "state": "failed",
+        "error": "the mail server refused the login",
+        "due_text": "2027-01-20 18:00 JST",
+        "hint": "check OPSFLOW_SMTP_URL, then run `opsflow run-due`",
+    }
 
 
 def sample_context(kind: str, event: Event, settings: Settings, meeting: dict | None = None) -> dict[str, Any]:
     """A realistic context for checking and previewing templates without real recipients."""
     recipient = SAMPLE_RECIPIENT if event.spec.event.language == "ja" else SAMPLE_RECIPIENT_EN
-    sample_meeting = meeting or {"state": "created", "join_url": "https://zoom.us/j/88231635078?pwd=SAMPLE",
-                                 "meeting_id": 88231635078, "passcode": "123456"}
+    sample_meeting = meeting or {
+        "state": "created",
+        "join_url": "https://zoom.us/j/88231635078?pwd=SAMPLE",
+        "meeting_id": 88231635078,
+        "passcode": "123456",
+    }
     week = timedelta(days=7)
     previous = (event.start_at - week, event.end_at - week) if kind == "change" else None
-    return build_context(kind, event, sample_meeting, recipient, settings, event.start_at, previous=previous,
-                         ics_attached=kind in ("invitation", "reminder", "change"),
-                         summary=sample_summary() if kind == "summary" else None,
-                         alert=sample_alert(event) if kind == "alert" else None, token="sample-token")
+    return build_context(
+        kind,
+        event,
+        sample_meeting,
+        recipient,
+        settings,
+        event.start_at,
+        previous=previous,
+        ics_attached=kind in ("invitation", "reminder", "change"),
+        summary=sample_summary() if kind == "summary" else None,
+        alert=sample_alert(event) if kind == "alert" else None,
+        token="sample-token",
+    )

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from icalendar import Calendar, Event as VEvent
+from icalendar import Calendar
+from icalendar import Event as VEvent
 
 from opsflow.core.jobspec import Event
 
@@ -17,8 +18,16 @@ def event_uid(event: Event) -> str:
     return f"{event.id}@opsflow"
 
 
-def event_ics(event: Event, *, join_url: str | None, meeting_id: str | None, passcode: str | None, sequence: int,
-              now: datetime, cancelled: bool = False) -> bytes:
+def event_ics(
+    event: Event,
+    *,
+    join_url: str | None,
+    meeting_id: str | None,
+    passcode: str | None,
+    sequence: int,
+    now: datetime,
+    cancelled: bool = False,
+) -> bytes:
     """An .ics file for the seminar (METHOD:PUBLISH, or CANCEL when the seminar is cancelled)."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)

@@ -9,16 +9,16 @@ still `sending` after a crash or a broken connection is *ambiguous*: reported, n
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
-from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from opsflow import store as db
 from opsflow.core.errors import MailError
-from opsflow.mail.transport import Disconnected, NotWritten, OutcomeUnknown
 from opsflow.mail.message import Outgoing, UnsafeHeaderError
+from opsflow.mail.transport import Disconnected, NotWritten, OutcomeUnknown
 from opsflow.store import Store
 
 CHUNK = 200  # rows read at a time: memory stays flat however many recipients
@@ -86,11 +86,23 @@ class Pace:
         self.next_at = now + self.interval
 
 
-def send_batch(store: Store, transport, *, event_id: str, message_key: str, recipients: list[str],
-               build: Callable[[str], Outgoing], sender: str, now: Callable[[], datetime],
-               resend: bool = False, dry_run: bool = False, pace: Pace | None = None,
-               progress: Callable[[int, int], None] | None = None,
-               should_stop: Callable[[], bool] | None = None, cancel_others: bool = True) -> BatchReport:
+def send_batch(
+    store: Store,
+    transport,
+    *,
+    event_id: str,
+    message_key: str,
+    recipients: list[str],
+    build: Callable[[str], Outgoing],
+    sender: str,
+    now: Callable[[], datetime],
+    resend: bool = False,
+    dry_run: bool = False,
+    pace: Pace | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    cancel_others: bool = True,
+) -> BatchReport:
     """Send `message_key` to each recipient who has not had it. `build(email)` makes one message.
 
     A template error in `build` stops the batch before the first message (the first recipient's
@@ -106,27 +118,48 @@ def send_batch(store: Store, transport, *, event_id: str, message_key: str, reci
 
     with store.begin() as conn:
         if resend:
-            db.set_deliveries(conn, event_id, {"state": "pending", "resends": db.deliveries.c.resends + 1,
-                                               "next_attempt_at": None}, now(),
-                              states=("sent", "failed", "sending", "deferred"), message_key=message_key,
-                              recipients=recipients)
+            db.set_deliveries(
+                conn,
+                event_id,
+                {"state": "pending", "resends": db.deliveries.c.resends + 1, "next_attempt_at": None},
+                now(),
+                states=("sent", "failed", "sending", "deferred"),
+                message_key=message_key,
+                recipients=recipients,
+            )
         db.claim_deliveries(conn, event_id, message_key, recipients, now())
         counts = db.delivery_counts(conn, event_id, message_key)
         # what earlier runs left for a person to decide, about the people asked for only
-        report.ambiguous = [r["recipient"] for r in db.list_deliveries(conn, event_id, state="sending",
-                                                                       message_key=message_key)
-                            if r["recipient"] in wanted]
-        report.failed_before = [(r["recipient"], r["last_error"] or "") for r in
-                                db.list_deliveries(conn, event_id, state="failed", message_key=message_key)
-                                if r["recipient"] in wanted]
+        report.ambiguous = [
+            r["recipient"]
+            for r in db.list_deliveries(conn, event_id, state="sending", message_key=message_key)
+            if r["recipient"] in wanted
+        ]
+        report.failed_before = [
+            (r["recipient"], r["last_error"] or "")
+            for r in db.list_deliveries(conn, event_id, state="failed", message_key=message_key)
+            if r["recipient"] in wanted
+        ]
     report.already_sent = counts.get("sent", 0)
     total = sum(counts.get(s, 0) for s in ("pending", "deferred"))
     pace = pace or Pace(None, time.monotonic, time.sleep)
 
     transport.open()  # a server that cannot be used at all says so plainly: nothing was started
     try:
-        _send_all(store, transport, report, wanted, total, build=build, sender=sender, now=now, pace=pace,
-                  progress=progress, should_stop=should_stop, cancel_others=cancel_others)
+        _send_all(
+            store,
+            transport,
+            report,
+            wanted,
+            total,
+            build=build,
+            sender=sender,
+            now=now,
+            pace=pace,
+            progress=progress,
+            should_stop=should_stop,
+            cancel_others=cancel_others,
+        )
     except MailError as exc:  # stopped part way: say what was done and what is left
         report.left = _left(store, event_id, message_key)
         if isinstance(exc, BatchStopped):
@@ -142,8 +175,21 @@ def _left(store: Store, event_id: str, message_key: str) -> int:
     return counts.get("pending", 0) + counts.get("deferred", 0)
 
 
-def _send_all(store: Store, transport, report: BatchReport, wanted: set[str], total: int, *, build, sender: str,
-              now, pace: Pace, progress, should_stop, cancel_others: bool) -> None:
+def _send_all(
+    store: Store,
+    transport,
+    report: BatchReport,
+    wanted: set[str],
+    total: int,
+    *,
+    build,
+    sender: str,
+    now,
+    pace: Pace,
+    progress,
+    should_stop,
+    cancel_others: bool,
+) -> None:
     event_id, message_key = report.event_id, report.message_key
     # Messages are built in a second thread while this one waits on the mail server and the database;
     # the builder touches neither (the recipients of a chunk are loaded before it starts on them).
@@ -163,7 +209,7 @@ def _send_all(store: Store, transport, report: BatchReport, wanted: set[str], to
                 if prefetch is not None:
                     prefetch([row["recipient"] for row in chunk])
                 built = [builder.submit(build, row["recipient"]) for row in chunk]
-                for row, message in zip(chunk, built):
+                for row, message in zip(chunk, built, strict=True):
                     if should_stop is not None and should_stop():
                         report.stopped = True  # the rest stay pending for the next run
                         break
@@ -255,8 +301,15 @@ def _send_one(writer, transport, row, built: Future, sender: str, now, pace: Pac
             transport.open()
             continue
         if not reply.is_ok:
-            _finish(writer, row, "deferred" if reply.is_temporary else "failed", str(reply), now, report,
-                    attempts=row["attempts"] + 1)
+            _finish(
+                writer,
+                row,
+                "deferred" if reply.is_temporary else "failed",
+                str(reply),
+                now,
+                report,
+                attempts=row["attempts"] + 1,
+            )
             return
         pace.wait()
         try:
@@ -277,8 +330,15 @@ def _send_one(writer, transport, row, built: Future, sender: str, now, pace: Pac
             writer.sent_later(row["id"], message.message_id, now())
             report.sent.append(email)
         else:
-            _finish(writer, row, "deferred" if reply.is_temporary else "failed", str(reply), now, report,
-                    attempts=row["attempts"] + 1)
+            _finish(
+                writer,
+                row,
+                "deferred" if reply.is_temporary else "failed",
+                str(reply),
+                now,
+                report,
+                attempts=row["attempts"] + 1,
+            )
         if reply.code == 421:
             transport.open()
         return

@@ -52,20 +52,30 @@ def parse_sender(text: str) -> Address:
     """`セミナー事務局 <seminar@example.jp>` or a bare address -> Address."""
     name, address = parseaddr(text)
     if "@" not in address:
-        raise InputError(f"OPSFLOW_MAIL_FROM={text!r} has no email address: write it like "
-                         "'セミナー事務局 <seminar@example.jp>'")
+        raise InputError(
+            f"OPSFLOW_MAIL_FROM={text!r} has no email address: write it like 'セミナー事務局 <seminar@example.jp>'"
+        )
     user, domain = address.rsplit("@", 1)
     return Address(display_name=name, username=user, domain=domain)
 
 
-def build_message(rendered: Rendered, *, sender: Address, to_email: str, to_name: str, now: datetime,
-                  reply_to: str | None = None, list_unsubscribe: str | None = None,
-                  attachments: tuple[Attachment, ...] = ()) -> Outgoing:
+def build_message(
+    rendered: Rendered,
+    *,
+    sender: Address,
+    to_email: str,
+    to_name: str,
+    now: datetime,
+    reply_to: str | None = None,
+    list_unsubscribe: str | None = None,
+    attachments: tuple[Attachment, ...] = (),
+) -> Outgoing:
     """The message for one recipient. Raises UnsafeHeaderError naming the recipient."""
     for label, value in (("name", to_name), ("subject", rendered.subject), ("address", to_email)):
         if "\r" in value or "\n" in value:
-            raise UnsafeHeaderError(f"{to_email!r}: the {label} contains a line break; fix it in the registrants "
-                                    "or the template")
+            raise UnsafeHeaderError(
+                f"{to_email!r}: the {label} contains a line break; fix it in the registrants or the template"
+            )
     message_id = make_msgid(domain=sender.domain)
     headers = [  # raw values; each writer encodes them
         ("From", (sender.display_name, sender.addr_spec)),
@@ -86,15 +96,19 @@ def build_message(rendered: Rendered, *, sender: Address, to_email: str, to_name
     return Outgoing(_mime(headers, rendered, attachments), message_id)
 
 
-def _mime(headers: list[tuple[str, str | tuple[str, str]]], rendered: Rendered, attachments: tuple[Attachment, ...]) -> bytes:
-    alternative = _multipart("alternative", [_part("text/plain", rendered.text.encode()),
-                                             _part("text/html", rendered.html.encode())])
+def _mime(
+    headers: list[tuple[str, str | tuple[str, str]]], rendered: Rendered, attachments: tuple[Attachment, ...]
+) -> bytes:
+    alternative = _multipart(
+        "alternative", [_part("text/plain", rendered.text.encode()), _part("text/html", rendered.html.encode())]
+    )
     if attachments:
         body = _multipart("mixed", [alternative, *(_attachment(a) for a in attachments)])
     else:
         body = alternative
-    lines = [f"{name}: {_address(*value) if isinstance(value, tuple) else _encoded(value, name)}"
-             for name, value in headers]
+    lines = [
+        f"{name}: {_address(*value) if isinstance(value, tuple) else _encoded(value, name)}" for name, value in headers
+    ]
     lines.append("MIME-Version: 1.0")
     return (CRLF.join(lines) + CRLF + body).encode("ascii")
 
@@ -121,8 +135,9 @@ def _attachment(item: Attachment) -> str:
     if item.mime_type == "text/calendar":
         method = "CANCEL" if b"METHOD:CANCEL" in item.data else "PUBLISH"
         extra = f'; method="{method}"'
-    return _part(item.mime_type, item.data, extra,
-                 f'Content-Disposition: attachment; filename="{_filename(item.filename)}"')
+    return _part(
+        item.mime_type, item.data, extra, f'Content-Disposition: attachment; filename="{_filename(item.filename)}"'
+    )
 
 
 def _address(name: str, address: str) -> str:
@@ -139,8 +154,12 @@ def _filename(name: str) -> str:
     return name if name.isascii() and '"' not in name else "attachment"
 
 
-def _with_email_package(rendered: Rendered, headers: list[tuple[str, str | tuple[str, str]]], message_id: str,
-                        attachments: tuple[Attachment, ...]) -> Outgoing:
+def _with_email_package(
+    rendered: Rendered,
+    headers: list[tuple[str, str | tuple[str, str]]],
+    message_id: str,
+    attachments: tuple[Attachment, ...],
+) -> Outgoing:
     """The slower, general path: text, HTML with inline images (multipart/related), attachments."""
     message = EmailMessage(policy=SMTP)
     for name, value in headers:
@@ -151,8 +170,9 @@ def _with_email_package(rendered: Rendered, headers: list[tuple[str, str | tuple
     for item in attachments:
         maintype, subtype = item.mime_type.split("/", 1)
         if item.content_id:
-            html_part.add_related(item.data, maintype=maintype, subtype=subtype, cid=f"<{item.content_id}>",
-                                  filename=item.filename)
+            html_part.add_related(
+                item.data, maintype=maintype, subtype=subtype, cid=f"<{item.content_id}>", filename=item.filename
+            )
     for item in attachments:  # inline images too: some clients show only attachments
         maintype, subtype = item.mime_type.split("/", 1)
         message.add_attachment(item.data, maintype=maintype, subtype=subtype, filename=item.filename)

@@ -20,8 +20,17 @@ from jinja2.sandbox import SandboxedEnvironment
 from opsflow.core.errors import TemplateError
 from opsflow.core.resources import builtin_templates_dir
 
-KINDS = ("invitation", "reminder", "change", "cancellation", "survey", "followup", "survey_reminder", "summary",
-         "alert")
+KINDS = (
+    "invitation",
+    "reminder",
+    "change",
+    "cancellation",
+    "survey",
+    "followup",
+    "survey_reminder",
+    "summary",
+    "alert",
+)
 BLOCKS = ("subject", "text", "html")
 
 
@@ -39,8 +48,13 @@ class Renderer:
         self.language = language
         self.folders = [f / language for f in folders]
         loader = FileSystemLoader([str(f) for f in self.folders])
-        options = {"loader": loader, "undefined": StrictUndefined, "trim_blocks": True, "lstrip_blocks": True,
-                   "keep_trailing_newline": False}
+        options = {
+            "loader": loader,
+            "undefined": StrictUndefined,
+            "trim_blocks": True,
+            "lstrip_blocks": True,
+            "keep_trailing_newline": False,
+        }
         self.text_env = SandboxedEnvironment(autoescape=False, **options)
         self.html_env = SandboxedEnvironment(autoescape=True, **options)
 
@@ -69,12 +83,15 @@ class Renderer:
             searched = ", ".join(str(f) for f in self.folders)
             raise TemplateError(f"no template {self.language}/{kind}.j2 (looked in {searched})") from None
         except TemplateSyntaxError as exc:
-            raise TemplateError(f"{exc.filename or self.path_of(kind)}:{exc.lineno}: template syntax error: "
-                                f"{exc.message}") from None
+            raise TemplateError(
+                f"{exc.filename or self.path_of(kind)}:{exc.lineno}: template syntax error: {exc.message}"
+            ) from None
         missing = [b for b in BLOCKS if b not in template.blocks]
         if missing:
-            raise TemplateError(f"{self.path_of(kind)}: the template has no block {', '.join(missing)}: "
-                                "each template needs {% block subject %}, {% block text %} and {% block html %}")
+            raise TemplateError(
+                f"{self.path_of(kind)}: the template has no block {', '.join(missing)}: "
+                "each template needs {% block subject %}, {% block text %} and {% block html %}"
+            )
         return template
 
     def _block(self, template, block: str, context: dict[str, Any]) -> str:
@@ -105,6 +122,7 @@ def _template_line(exc: Exception, template) -> int | None:
 
 
 # --- dates and numbers as people write them ---------------------------------------------------
+
 
 def date_text(start: datetime, end: datetime, tz: ZoneInfo, language: str) -> str:
     """`2027年1月21日(木) 18:00〜19:30` in Japanese; `Thursday, 21 January 2027, 18:00–19:30 JST` in English."""

@@ -17,13 +17,18 @@ from email.policy import default
 
 from opsflow import store as db
 from opsflow.core.config import Settings
-from opsflow.mail.context import (
-    SAMPLE_RECIPIENT, event_context, message_context, organizer_context, recipient_context, survey_context,
-)
-from opsflow.mail.ledger import BatchReport, Pace, send_batch
 from opsflow.core.errors import InputError, NotFoundError
-from opsflow.mail.ics import event_ics
 from opsflow.core.jobspec import Event
+from opsflow.mail.context import (
+    SAMPLE_RECIPIENT,
+    event_context,
+    message_context,
+    organizer_context,
+    recipient_context,
+    survey_context,
+)
+from opsflow.mail.ics import event_ics
+from opsflow.mail.ledger import BatchReport, Pace, send_batch
 from opsflow.mail.message import Attachment, Outgoing, build_message, parse_sender
 from opsflow.mail.render import Renderer, meeting_id_text, renderer_for
 from opsflow.store import Store
@@ -96,8 +101,10 @@ def recipients_for(store: Store, event: Event, target: Target) -> list[str]:
         if target.kind in ("survey", "followup", "survey_reminder"):
             attended = {a["registrant_id"] for a in db.list_attendance(conn, event.id) if a["is_attended"]}
             if not attended and not db.list_report_rows(conn, event.id):
-                raise NotFoundError(f"{event.id} has no attendance yet: run `opsflow report fetch {event.id}` "
-                                    "after the seminar, then send the survey")
+                raise NotFoundError(
+                    f"{event.id} has no attendance yet: run `opsflow report fetch {event.id}` "
+                    "after the seminar, then send the survey"
+                )
             if target.kind == "followup":
                 return [p for p in people if ids[p] not in attended]
             attendees = [p for p in people if ids[p] in attended]
@@ -107,21 +114,34 @@ def recipients_for(store: Store, event: Event, target: Target) -> list[str]:
             return [p for p in attendees if ids[p] not in answered]
         if target.kind != "change":
             return people
-        invited = {d["recipient"] for d in db.list_deliveries(conn, event.id, state="sent")
-                   if d["message_key"].startswith("mail.invitation")}
+        invited = {
+            d["recipient"]
+            for d in db.list_deliveries(conn, event.id, state="sent")
+            if d["message_key"].startswith("mail.invitation")
+        }
     return [p for p in people if p in invited]
 
 
 class MessageFactory:
     """Builds the message for one recipient; the template and the .ics are prepared once per batch."""
 
-    def __init__(self, store: Store, settings: Settings, event: Event, target: Target, send_at: datetime,
-                 renderer: Renderer | None = None, *, preview: bool = False) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        event: Event,
+        target: Target,
+        send_at: datetime,
+        renderer: Renderer | None = None,
+        *,
+        preview: bool = False,
+    ) -> None:
         self.store, self.settings, self.event, self.target = store, settings, event, target
         self.send_at = send_at
         self.preview = preview
-        self.renderer = renderer or renderer_for(event.spec.event.language, _event_templates(event),
-                                                 settings.templates_dir)
+        self.renderer = renderer or renderer_for(
+            event.spec.event.language, _event_templates(event), settings.templates_dir
+        )
         sender = settings.mail_from or (PREVIEW_SENDER if preview else settings.require("mail_from"))
         self.sender = parse_sender(sender)
         with store.read() as conn:
@@ -147,11 +167,15 @@ class MessageFactory:
 
     def _ics(self) -> tuple[Attachment, ...]:
         meeting = self.meeting if self.meeting and self.meeting.get("state") == "created" else None
-        data = event_ics(self.event, join_url=meeting["join_url"] if meeting else None,
-                         meeting_id=meeting_id_text(meeting["meeting_id"]) if meeting else None,
-                         passcode=meeting.get("passcode") if meeting else None,
-                         sequence=self.event_row["sequence"], now=self.send_at,
-                         cancelled=self.target.kind == "cancellation")
+        data = event_ics(
+            self.event,
+            join_url=meeting["join_url"] if meeting else None,
+            meeting_id=meeting_id_text(meeting["meeting_id"]) if meeting else None,
+            passcode=meeting.get("passcode") if meeting else None,
+            sequence=self.event_row["sequence"],
+            now=self.send_at,
+            cancelled=self.target.kind == "cancellation",
+        )
         return (Attachment("seminar.ics", "text/calendar", data),)
 
     def prefetch(self, emails: list[str]) -> None:
@@ -164,8 +188,14 @@ class MessageFactory:
 
     def person(self, email: str) -> dict:
         if self.target.kind in STAFF_KINDS:
-            return {"email": email, "name": "", "organization": "", "department": "", "fields_json": "{}",
-                    "join_url": None}
+            return {
+                "email": email,
+                "name": "",
+                "organization": "",
+                "department": "",
+                "fields_json": "{}",
+                "join_url": None,
+            }
         row = self._cache.get(email)
         if row is None:
             with self.store.read() as conn:
@@ -182,25 +212,53 @@ class MessageFactory:
     def context(self, email: str, person: dict | None = None) -> dict:
         person = person or self.person(email)
         recipient = recipient_context(person, self.meeting)
-        return {"event": self._event, "recipient": recipient, "organizer": self._organizer, "message": self._message,
-                "survey": survey_context(self.target.kind, self.event.spec.survey, recipient,
-                                         person.get("survey_token") or ""),
-                "summary": self.summary, "alert": self.alert}
+        return {
+            "event": self._event,
+            "recipient": recipient,
+            "organizer": self._organizer,
+            "message": self._message,
+            "survey": survey_context(
+                self.target.kind, self.event.spec.survey, recipient, person.get("survey_token") or ""
+            ),
+            "summary": self.summary,
+            "alert": self.alert,
+        }
 
     def __call__(self, email: str) -> Outgoing:
         person = self.person(email)
         rendered = self.renderer.render(self.target.kind, self.context(email, person))
-        return build_message(rendered, sender=self.sender, to_email=email, to_name=person["name"],
-                             now=self.send_at, reply_to=self.settings.mail_reply_to,
-                             list_unsubscribe=self.settings.list_unsubscribe, attachments=self.attachments)
+        return build_message(
+            rendered,
+            sender=self.sender,
+            to_email=email,
+            to_name=person["name"],
+            now=self.send_at,
+            reply_to=self.settings.mail_reply_to,
+            list_unsubscribe=self.settings.list_unsubscribe,
+            attachments=self.attachments,
+        )
 
 
-def send_mail(store: Store, settings: Settings, event: Event, name: str, now: datetime, *, to: str | None = None,
-              resend: bool = False, dry_run: bool = False, transport=None, make_zoom: Callable | None = None,
-              sync: bool = True, clock: Callable[[], float] = time.monotonic,
-              sleep: Callable[[float], None] = time.sleep,
-              progress: Callable[[int, int], None] | None = None, alert: dict | None = None,
-              should_stop: Callable[[], bool] | None = None, record_step: bool = True) -> BatchReport:
+def send_mail(
+    store: Store,
+    settings: Settings,
+    event: Event,
+    name: str,
+    now: datetime,
+    *,
+    to: str | None = None,
+    resend: bool = False,
+    dry_run: bool = False,
+    transport=None,
+    make_zoom: Callable | None = None,
+    sync: bool = True,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    progress: Callable[[int, int], None] | None = None,
+    alert: dict | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    record_step: bool = True,
+) -> BatchReport:
     """Send one of the event's mails to everyone who should have it and has not had it.
 
     `name` `alert:STEP` sends the failure alert for STEP to the staff list (with `alert` as its
@@ -223,8 +281,10 @@ def send_mail(store: Store, settings: Settings, event: Event, name: str, now: da
     if to is not None:
         address = to.strip().lower()
         if address not in recipients:
-            raise NotFoundError(f"{address} does not get {target.message_key} of {event.id} (not an active "
-                                "registrant, or not invited yet for a change notice)")
+            raise NotFoundError(
+                f"{address} does not get {target.message_key} of {event.id} (not an active "
+                "registrant, or not invited yet for a change notice)"
+            )
         recipients = [address]
     factory = MessageFactory(store, settings, event, target, now, preview=dry_run)
     factory.alert = alert
@@ -232,19 +292,34 @@ def send_mail(store: Store, settings: Settings, event: Event, name: str, now: da
         from opsflow.mail.transport import transport_for
 
         transport = transport_for(settings.require("smtp_url").reveal(), timeout=settings.smtp_timeout)
-    report = send_batch(store, transport, event_id=event.id, message_key=target.message_key,
-                        recipients=recipients, build=factory, sender=factory.sender.addr_spec,
-                        now=lambda: now, resend=resend, dry_run=dry_run,
-                        pace=Pace(settings.mail_rate, clock, sleep), progress=progress, should_stop=should_stop,
-                        cancel_others=to is None)
+    report = send_batch(
+        store,
+        transport,
+        event_id=event.id,
+        message_key=target.message_key,
+        recipients=recipients,
+        build=factory,
+        sender=factory.sender.addr_spec,
+        now=lambda: now,
+        resend=resend,
+        dry_run=dry_run,
+        pace=Pace(settings.mail_rate, clock, sleep),
+        progress=progress,
+        should_stop=should_stop,
+        cancel_others=to is None,
+    )
     if record_step and to is None and not dry_run and target.message_key in _step_keys(store, event):
         record_mail_step(store, event, target.message_key, [report], now)
     return report
 
 
 def _syncs_first(event: Event, target: Target) -> bool:
-    return (event.spec.registrants is not None and target.kind in REGISTRANT_KINDS
-            and target.kind != "cancellation" and not event.spec.event.cancelled)
+    return (
+        event.spec.registrants is not None
+        and target.kind in REGISTRANT_KINDS
+        and target.kind != "cancellation"
+        and not event.spec.event.cancelled
+    )
 
 
 def _as_after_import(store: Store, event: Event, target: Target, recipients: list[str], now: datetime) -> list[str]:
@@ -275,10 +350,17 @@ def record_mail_step(store: Store, event: Event, step_key: str, reports: list[Ba
     failed = sum(len(r.failed) + len(r.failed_before) for r in reports)
     ambiguous = sum(len(r.ambiguous) for r in reports)
     with store.read() as conn:
-        waiting = [d for r in reports for d in db.list_deliveries(conn, event.id, message_key=r.message_key)
-                   if d["state"] in ("pending", "deferred")]
-    problems = [f"{failed} failed" if failed else "", f"{ambiguous} ambiguous" if ambiguous else "",
-                f"{len(waiting)} waiting to be sent again" if waiting else ""]
+        waiting = [
+            d
+            for r in reports
+            for d in db.list_deliveries(conn, event.id, message_key=r.message_key)
+            if d["state"] in ("pending", "deferred")
+        ]
+    problems = [
+        f"{failed} failed" if failed else "",
+        f"{ambiguous} ambiguous" if ambiguous else "",
+        f"{len(waiting)} waiting to be sent again" if waiting else "",
+    ]
     error = ", ".join(p for p in problems if p) or None
     state = "planned" if waiting else "failed" if failed or ambiguous else "done"
     with store.begin() as conn:
@@ -300,8 +382,9 @@ def _event_templates(event: Event):
     return event.path.parent / folder if folder else None
 
 
-def preview_message(store: Store, settings: Settings, event: Event, name: str, now: datetime,
-                    to: str | None = None) -> EmailMessage:
+def preview_message(
+    store: Store, settings: Settings, event: Event, name: str, now: datetime, to: str | None = None
+) -> EmailMessage:
     """The message `name` as one recipient would get it (the first active registrant by default, or a
     sample person when there is nobody yet). Sends and records nothing."""
     target = resolve_target(store, event, name)

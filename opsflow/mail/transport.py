@@ -65,7 +65,7 @@ def transport_for(url: str, *, timeout: float = 30.0, ssl_context: ssl.SSLContex
 
     scheme = split_url("OPSFLOW_SMTP_URL", url).scheme
     if scheme == "file":
-        return FileTransport(Path(url[len("file:"):]))
+        return FileTransport(Path(url[len("file:") :]))
     return SmtpTransport(url, timeout=timeout, ssl_context=ssl_context)
 
 
@@ -94,8 +94,9 @@ class SmtpTransport:
         self.close()
         try:
             if self.scheme == "smtps":
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
-                                                      context=self.ssl_context)
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                    self.host, self.port, timeout=self.timeout, context=self.ssl_context
+                )
             else:
                 smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
             smtp.ehlo_or_helo_if_needed()
@@ -105,18 +106,26 @@ class SmtpTransport:
             if self.user:
                 smtp.login(self.user, self.password or "")
         except smtplib.SMTPAuthenticationError as exc:
-            raise MailError(f"the mail server {self.host}:{self.port} refused the login for {self.user!r} "
-                            f"({exc.smtp_code}): check the user and password in OPSFLOW_SMTP_URL") from None
+            raise MailError(
+                f"the mail server {self.host}:{self.port} refused the login for {self.user!r} "
+                f"({exc.smtp_code}): check the user and password in OPSFLOW_SMTP_URL"
+            ) from None
         except smtplib.SMTPNotSupportedError as exc:
-            raise MailError(f"the mail server {self.host}:{self.port} does not offer what {self.shown} asks for "
-                            f"({exc}): use smtp+starttls:// only where it supports STARTTLS and AUTH") from None
+            raise MailError(
+                f"the mail server {self.host}:{self.port} does not offer what {self.shown} asks for "
+                f"({exc}): use smtp+starttls:// only where it supports STARTTLS and AUTH"
+            ) from None
         except ssl.SSLError as exc:
-            raise MailError(f"the TLS handshake with {self.host}:{self.port} failed ({exc.reason or exc}): check "
-                            "the host name and its certificate, or the scheme (smtps:// is port 465, "
-                            "smtp+starttls:// is 587)") from None
+            raise MailError(
+                f"the TLS handshake with {self.host}:{self.port} failed ({exc.reason or exc}): check "
+                "the host name and its certificate, or the scheme (smtps:// is port 465, "
+                "smtp+starttls:// is 587)"
+            ) from None
         except (OSError, smtplib.SMTPException) as exc:
-            raise MailError(f"cannot connect to the mail server {self.host}:{self.port} ({_reason(exc)}): check "
-                            "OPSFLOW_SMTP_URL and that the server is running") from None
+            raise MailError(
+                f"cannot connect to the mail server {self.host}:{self.port} ({_reason(exc)}): check "
+                "OPSFLOW_SMTP_URL and that the server is running"
+            ) from None
         self.smtp = smtp
 
     def begin(self, sender: str) -> None:

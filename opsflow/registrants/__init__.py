@@ -9,10 +9,10 @@ from pathlib import Path
 
 from opsflow import store as db
 from opsflow.core.jobspec import Event
-from opsflow.store import Store
 from opsflow.registrants.csvfile import CsvRead, read_registrants
 from opsflow.registrants.roster import ImportReport, import_people
 from opsflow.registrants.zoomsync import SyncReport, sync_zoom
+from opsflow.store import Store
 
 
 def event_csv_path(event: Event) -> Path:
@@ -20,8 +20,10 @@ def event_csv_path(event: Event) -> Path:
     if event.spec.registrants is None:
         from opsflow.core.errors import NotFoundError
 
-        raise NotFoundError(f"{event.id} has no [registrants] csv in its job file: name the CSV file on the "
-                            "command line, or add one to the job file")
+        raise NotFoundError(
+            f"{event.id} has no [registrants] csv in its job file: name the CSV file on the "
+            "command line, or add one to the job file"
+        )
     return event.path.parent / event.spec.registrants.csv
 
 
@@ -29,12 +31,12 @@ def read_event_csv(event: Event, path: Path | None = None) -> CsvRead:
     """Read the event's registrants CSV (or `path`) with the job file's encoding and column names."""
     spec = event.spec.registrants
     columns = {k: v for k, v in spec.columns.model_dump().items() if v is not None} if spec else {}
-    return read_registrants(path or event_csv_path(event), encoding=spec.encoding if spec else None,
-                            columns=columns)
+    return read_registrants(path or event_csv_path(event), encoding=spec.encoding if spec else None, columns=columns)
 
 
-def sync_registrants(store: Store, make_zoom: Callable, event: Event, now: datetime
-                     ) -> tuple[ImportReport | None, SyncReport | None]:
+def sync_registrants(
+    store: Store, make_zoom: Callable, event: Event, now: datetime
+) -> tuple[ImportReport | None, SyncReport | None]:
     """The `registrants.sync` step: import the CSV, then register with Zoom when the job asks for it."""
     imported = import_people(store, event.id, read_event_csv(event), now) if event.spec.registrants else None
     synced = None
@@ -45,5 +47,14 @@ def sync_registrants(store: Store, make_zoom: Callable, event: Event, now: datet
     return imported, synced
 
 
-__all__ = ["CsvRead", "ImportReport", "SyncReport", "event_csv_path", "import_people", "read_event_csv",
-           "read_registrants", "sync_registrants", "sync_zoom"]
+__all__ = [
+    "CsvRead",
+    "ImportReport",
+    "SyncReport",
+    "event_csv_path",
+    "import_people",
+    "read_event_csv",
+    "read_registrants",
+    "sync_registrants",
+    "sync_zoom",
+]

@@ -21,21 +21,38 @@ ROLES = ("email", "name", "family_name", "given_name", "organization", "departme
 # Default header names per role, best first; compared after `_header_key` (NFKC, lower case, no spaces).
 # "メールアドレス(確認用)" is deliberately absent: a confirmation column stays in `fields`.
 CANDIDATES: dict[str, tuple[str, ...]] = {
-    "email": ("メールアドレス", "メール", "eメール", "e-mail", "email", "mail", "mailaddress",
-              "emailaddress", "e-mailaddress"),
+    "email": (
+        "メールアドレス",
+        "メール",
+        "eメール",
+        "e-mail",
+        "email",
+        "mail",
+        "mailaddress",
+        "emailaddress",
+        "e-mailaddress",
+    ),
     "name": ("氏名", "お名前", "名前", "参加者名", "参加者氏名", "name", "fullname"),
     "family_name": ("姓", "苗字", "lastname", "familyname", "surname"),
     "given_name": ("名", "firstname", "givenname"),
-    "organization": ("所属", "自治体名", "団体名", "所属団体", "所属先", "会社名", "organization",
-                     "organisation", "company", "affiliation"),
+    "organization": (
+        "所属",
+        "自治体名",
+        "団体名",
+        "所属団体",
+        "所属先",
+        "会社名",
+        "organization",
+        "organisation",
+        "company",
+        "affiliation",
+    ),
     "department": ("部署", "所属部署", "部署名", "課名", "department", "division"),
 }
 
 # Syntax only, no DNS. Local part: no '@', whitespace or control characters. Domain: ASCII labels of
 # letters, digits and inner hyphens, at least one dot, and a top-level label of two or more letters.
-_EMAIL_RE = re.compile(
-    r"[^@\s\x00-\x1f\x7f-\x9f]+@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}"
-)
+_EMAIL_RE = re.compile(r"[^@\s\x00-\x1f\x7f-\x9f]+@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}")
 # What Python's cp932 makes of the bytes 0x80, 0xA0, 0xFD, 0xFE and 0xFF, which Excel never writes.
 _CP932_UNUSED = re.compile("[\x80\uf8f0-\uf8f3]")
 
@@ -117,22 +134,28 @@ def read_registrants(
     records = _numbered_records(text, source)
 
     header_cells: list[str] | None = None
-    for header_row, cells in records:
+    for header_row, cells in records:  # noqa: B007 (the row where the loop stops is the header)
         if "".join(cells).strip():
             header_cells = cells
             break
     if header_cells is None:
-        raise InputError(f"{source} is empty: it has no header row; export the registration form "
-                         f"again as CSV with its column names (氏名, メールアドレス, ...)")
+        raise InputError(
+            f"{source} is empty: it has no header row; export the registration form "
+            f"again as CSV with its column names (氏名, メールアドレス, ...)"
+        )
     headers = _unique_headers(header_cells)
     place = f"{source}:{header_row}"  # the header row, as Excel numbers it
     chosen = _choose_columns(headers, wanted, place)
     if chosen["email"] is None:
-        raise InputError(f"{place}: no email column; the columns are: {', '.join(headers)}{_separator_hint(headers)}; "
-                         f'name it under [registrants.columns] email = "..." in the job file')
+        raise InputError(
+            f"{place}: no email column; the columns are: {', '.join(headers)}{_separator_hint(headers)}; "
+            f'name it under [registrants.columns] email = "..." in the job file'
+        )
     if chosen["name"] is None and chosen["family_name"] is None and chosen["given_name"] is None:
-        raise InputError(f"{place}: no name column; the columns are: {', '.join(headers)}; "
-                         f'name it under [registrants.columns] name = "..." in the job file')
+        raise InputError(
+            f"{place}: no name column; the columns are: {', '.join(headers)}; "
+            f'name it under [registrants.columns] name = "..." in the job file'
+        )
 
     reader = _RowReader(headers, chosen)
     kept: dict[str, Person] = {}
@@ -197,13 +220,16 @@ class _RowReader:
 
     def person(self, row: int, cells: list[str]) -> Person | RowProblem:
         if len(cells) > self.width:
-            extra = [c.strip() for c in cells[self.width:] if c.strip()]
+            extra = [c.strip() for c in cells[self.width :] if c.strip()]
             if extra:
                 # An unquoted comma shifts every later value: better skipped than put in wrong columns.
-                return RowProblem(row, f"{len(cells)} cells but the header has {self.width} columns "
-                                       f"(extra: {', '.join(repr(c) for c in extra)}); "
-                                       f"was a comma left unquoted?")
-        values = [c.strip() for c in cells[:self.width]]
+                return RowProblem(
+                    row,
+                    f"{len(cells)} cells but the header has {self.width} columns "
+                    f"(extra: {', '.join(repr(c) for c in extra)}); "
+                    f"was a comma left unquoted?",
+                )
+        values = [c.strip() for c in cells[: self.width]]
         values += [""] * (self.width - len(values))
 
         raw_email = values[self.email]
@@ -246,11 +272,11 @@ def _header_key(header: str) -> str:
 def _check_roles(columns: dict[str, str], source: str) -> dict[str, str]:
     for role, header in columns.items():
         if role not in ROLES:
-            raise InputError(f"{source}: unknown column role {role!r} in [registrants.columns]; "
-                             f"the roles are: {', '.join(ROLES)}")
+            raise InputError(
+                f"{source}: unknown column role {role!r} in [registrants.columns]; the roles are: {', '.join(ROLES)}"
+            )
         if not isinstance(header, str):
-            raise InputError(f"{source}: [registrants.columns] {role} must be a column name in quotes, "
-                             f"not {header!r}")
+            raise InputError(f"{source}: [registrants.columns] {role} must be a column name in quotes, not {header!r}")
     return dict(columns)
 
 
@@ -264,9 +290,11 @@ def _read_bytes(path: Path, source: str, kind: str = "registrants CSV") -> bytes
     except OSError as err:
         raise InputError(f"cannot read {source}: {err.strerror or err}") from None
     for magic, what in _NOT_CSV:
-        if data.lstrip()[:len(magic)].lower() == magic:
-            raise InputError(f"cannot read {source}: it is {what}, not a CSV file; open it and save it as "
-                             '"CSV UTF-8" (Excel: File > Save As)')
+        if data.lstrip()[: len(magic)].lower() == magic:
+            raise InputError(
+                f"cannot read {source}: it is {what}, not a CSV file; open it and save it as "
+                '"CSV UTF-8" (Excel: File > Save As)'
+            )
     return data
 
 
@@ -277,7 +305,7 @@ _NOT_CSV = (
     (b"%pdf", "a PDF document"),
     (b"\x89png", "a PNG image"),
     (b"\xff\xd8\xff", "a JPEG image"),
-    (b"\xff\xfe", "UTF-16 text (Excel's \"Unicode Text\")"),
+    (b"\xff\xfe", 'UTF-16 text (Excel\'s "Unicode Text")'),
     (b"\xfe\xff", "UTF-16 text"),
     (b"<!doctype html", "a web page (HTML)"),
     (b"<html", "a web page (HTML)"),
@@ -291,7 +319,7 @@ def _separator_hint(headers: list[str]) -> str:
     if len(headers) == 1:
         for sep, name in (("\t", "tabs"), (";", "semicolons")):
             if sep in headers[0]:
-                return f" (the values are separated by {name}, not commas: save the file as \"CSV UTF-8\")"
+                return f' (the values are separated by {name}, not commas: save the file as "CSV UTF-8")'
     return ""
 
 
@@ -315,19 +343,25 @@ def _decode(data: bytes, encoding: str | None, source: str, force: str) -> tuple
         # Python's cp932 decodes bytes that Excel never writes instead of failing: another encoding.
         if text is not None and not _CP932_UNUSED.search(text):
             return text, "cp932"
-        raise InputError(f"cannot read {source}: it is neither UTF-8 nor CP932 (Shift_JIS) text; "
-                         f'save it from Excel as "CSV UTF-8", or {force}')
+        raise InputError(
+            f"cannot read {source}: it is neither UTF-8 nor CP932 (Shift_JIS) text; "
+            f'save it from Excel as "CSV UTF-8", or {force}'
+        )
     try:
         codecs.lookup(encoding)
         text = data.decode(encoding)
     except LookupError:
-        raise InputError(f"{source}: unknown encoding {encoding!r}; use \"utf-8\" (also for UTF-8 "
-                         f"with a BOM) or \"cp932\" (Shift_JIS from Excel)") from None
+        raise InputError(
+            f'{source}: unknown encoding {encoding!r}; use "utf-8" (also for UTF-8 '
+            f'with a BOM) or "cp932" (Shift_JIS from Excel)'
+        ) from None
     except UnicodeDecodeError as err:
-        row = _row_at(data[:err.start], encoding)
-        raise InputError(f"cannot read {source} as {encoding}: row {row} has bytes that are not "
-                         f"{encoding} text; remove the encoding setting to detect UTF-8 or CP932, or "
-                         f'save the file from Excel as "CSV UTF-8"') from None
+        row = _row_at(data[: err.start], encoding)
+        raise InputError(
+            f"cannot read {source} as {encoding}: row {row} has bytes that are not "
+            f"{encoding} text; remove the encoding setting to detect UTF-8 or CP932, or "
+            f'save the file from Excel as "CSV UTF-8"'
+        ) from None
     return text.removeprefix("\ufeff"), encoding
 
 
@@ -381,14 +415,20 @@ def _choose_columns(headers: list[str], wanted: dict[str, str], place: str) -> d
             continue  # "" turns the role off
         i = headers.index(header.strip()) if header.strip() in headers else by_key.get(_header_key(header))
         if i is None:
-            raise InputError(f'{place}: [registrants.columns] {role} = "{header}" is not a column of '
-                             f"the file; the columns are: {', '.join(headers)}")
+            raise InputError(
+                f'{place}: [registrants.columns] {role} = "{header}" is not a column of '
+                f"the file; the columns are: {', '.join(headers)}"
+            )
         chosen[role] = i
     if "email" not in wanted:
         emails = _role_columns(headers, "email")
         if len(emails) > 1:
-            raise _ambiguous(place, "email", [headers[i] for i in emails],
-                             '; name the one to use under [registrants.columns] email = "..." in the job file')
+            raise _ambiguous(
+                place,
+                "email",
+                [headers[i] for i in emails],
+                '; name the one to use under [registrants.columns] email = "..." in the job file',
+            )
     claimed = {i for i in chosen.values() if i is not None}
     for role in ROLES:
         if role in wanted:
@@ -411,8 +451,10 @@ def _role_columns(headers: list[str], role: str) -> list[int]:
 
 def _ambiguous(place: str, role: str, headers: list[str], hint: str) -> InputError:
     shown = " and ".join(repr(h) for h in headers)
-    return InputError(f"{place}: {len(headers)} columns could hold the {role} address ({shown}), and "
-                      f"opsflow will not guess which{hint}")
+    return InputError(
+        f"{place}: {len(headers)} columns could hold the {role} address ({shown}), and "
+        f"opsflow will not guess which{hint}"
+    )
 
 
 @dataclass(frozen=True)
@@ -430,13 +472,16 @@ class Table:
         headers = list(self.headers)
         found = _role_columns(headers, role)
         if len(found) > 1:
-            raise _ambiguous(f"{source}:{self.header_row}", role, [headers[i] for i in found],
-                             "; remove the other one from the file and import it again")
+            raise _ambiguous(
+                f"{source}:{self.header_row}",
+                role,
+                [headers[i] for i in found],
+                "; remove the other one from the file and import it again",
+            )
         return headers[found[0]] if found else None
 
 
-def read_table(path: Path, *, encoding: str | None = None, source: str | None = None,
-               kind: str = "CSV file") -> Table:
+def read_table(path: Path, *, encoding: str | None = None, source: str | None = None, kind: str = "CSV file") -> Table:
     """Read a CSV with the same encoding detection as registrant files; no roles are required.
 
     `kind` names the file in messages ("survey answers CSV not found: ...")."""

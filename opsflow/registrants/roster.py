@@ -14,8 +14,8 @@ from typing import Any
 
 from opsflow import store as db
 from opsflow.core.errors import InputError, NotFoundError
-from opsflow.store import Store
 from opsflow.registrants.csvfile import CsvRead, Duplicate, Person, RowProblem, normalise_email, split_name
+from opsflow.store import Store
 
 REMOVED_FROM_CSV = "removed-from-csv"
 BY_ORGANIZER = "organizer"
@@ -47,16 +47,26 @@ class ImportReport:
 
 def person_values(person: Person) -> dict[str, Any]:
     return {
-        "name": person.name, "family_name": person.family_name, "given_name": person.given_name,
-        "organization": person.organization, "department": person.department,
+        "name": person.name,
+        "family_name": person.family_name,
+        "given_name": person.given_name,
+        "organization": person.organization,
+        "department": person.department,
         "fields_json": json.dumps(person.fields, ensure_ascii=False, sort_keys=True),
     }
 
 
 def import_people(store: Store, event_id: str, read: CsvRead, now: datetime, *, dry_run: bool = False) -> ImportReport:
     """Bring the event's CSV registrants in line with `read`, in one transaction."""
-    report = ImportReport(event_id, str(read.path), read.encoding, dry_run, problems=list(read.problems),
-                          duplicates=list(read.duplicates), blank_rows=read.blank_rows)
+    report = ImportReport(
+        event_id,
+        str(read.path),
+        read.encoding,
+        dry_run,
+        problems=list(read.problems),
+        duplicates=list(read.duplicates),
+        blank_rows=read.blank_rows,
+    )
     with store.begin() as conn:
         _require_event(conn, event_id)
         db.lock_event(conn, event_id)  # two runners importing at once take turns, each seeing the other's rows
@@ -66,7 +76,8 @@ def import_people(store: Store, event_id: str, read: CsvRead, now: datetime, *, 
             raise InputError(
                 f"{read.path} has no valid registrants, but {len(active_csv)} people of {event_id} came from a CSV: "
                 "nothing was changed. Check that it is the right file; to cancel people, use "
-                "`opsflow registrants cancel`")
+                "`opsflow registrants cancel`"
+            )
         seen = set()
         for person in read.people:
             seen.add(person.email)
@@ -95,15 +106,17 @@ def import_people(store: Store, event_id: str, read: CsvRead, now: datetime, *, 
             if email not in seen:
                 report.cancelled.append(email)
                 if not dry_run:
-                    db.update_registrant(conn, existing[email]["id"],
-                                         {"status": "cancelled", "cancel_reason": REMOVED_FROM_CSV}, now)
+                    db.update_registrant(
+                        conn, existing[email]["id"], {"status": "cancelled", "cancel_reason": REMOVED_FROM_CSV}, now
+                    )
         if not dry_run and (report.added or report.reactivated):
             db.reopen_invitations(conn, event_id, now)
     return report
 
 
-def add_person(store: Store, event_id: str, email: str, name: str, now: datetime, *, organization: str = "",
-               department: str = "") -> str:
+def add_person(
+    store: Store, event_id: str, email: str, name: str, now: datetime, *, organization: str = "", department: str = ""
+) -> str:
     """Register one person by hand (source `manual`); returns what happened, for people."""
     address = normalise_email(email)
     if address is None:
@@ -111,8 +124,13 @@ def add_person(store: Store, event_id: str, email: str, name: str, now: datetime
     if not name.strip():
         raise InputError("give the person's name with --name, e.g. --name '山田 太郎'")
     family, given = split_name(name)
-    values = {"name": " ".join(name.split()), "family_name": family, "given_name": given,
-              "organization": organization.strip(), "department": department.strip()}
+    values = {
+        "name": " ".join(name.split()),
+        "family_name": family,
+        "given_name": given,
+        "organization": organization.strip(),
+        "department": department.strip(),
+    }
     with store.begin() as conn:
         _require_event(conn, event_id)
         db.lock_event(conn, event_id)
@@ -141,7 +159,9 @@ def cancel_person(store: Store, event_id: str, email: str, now: datetime) -> str
         db.lock_event(conn, event_id)
         row = db.get_registrant(conn, event_id, address)
         if row is None:
-            raise NotFoundError(f"{address} is not registered for {event_id}: see `opsflow registrants list {event_id}`")
+            raise NotFoundError(
+                f"{address} is not registered for {event_id}: see `opsflow registrants list {event_id}`"
+            )
         if row["status"] == "cancelled" and row["cancel_reason"] == BY_ORGANIZER:
             return f"{address} was already cancelled"
         db.update_registrant(conn, row["id"], {"status": "cancelled", "cancel_reason": BY_ORGANIZER}, now)
@@ -154,8 +174,10 @@ def list_people(store: Store, event_id: str) -> list[dict[str, Any]]:
         _require_event(conn, event_id)
         meeting = db.get_zoom_meeting(conn, event_id)
         rows = db.list_registrants(conn, event_id)
-    return [{**dict(row), "fields": json.loads(row["fields_json"]), "join_link": join_link(dict(row), meeting)}
-            for row in rows]
+    return [
+        {**dict(row), "fields": json.loads(row["fields_json"]), "join_link": join_link(dict(row), meeting)}
+        for row in rows
+    ]
 
 
 def join_link(registrant, meeting) -> str | None:
@@ -173,8 +195,10 @@ def purge(store: Store, event_id: str, older_than: timedelta, now: datetime, *, 
             return f"{event_id}: personal data was already purged on {event['purged_at']:%Y-%m-%d}"
         due = event["end_at"] + older_than
         if now < due:
-            raise InputError(f"{event_id} ended on {event['end_at']:%Y-%m-%d}; with --older-than "
-                             f"{older_than.days}d its personal data can be purged from {due:%Y-%m-%d}: nothing purged")
+            raise InputError(
+                f"{event_id} ended on {event['end_at']:%Y-%m-%d}; with --older-than "
+                f"{older_than.days}d its personal data can be purged from {due:%Y-%m-%d}: nothing purged"
+            )
         count = len(db.list_registrants(conn, event_id))
         if dry_run:
             return f"(dry run) {event_id}: would purge the personal data of {count} registrants"

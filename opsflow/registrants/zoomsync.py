@@ -14,10 +14,10 @@ from datetime import datetime
 from opsflow import store as db
 from opsflow.core.errors import NotFoundError
 from opsflow.core.jobspec import Event
+from opsflow.registrants.csvfile import normalise_email, split_name
 from opsflow.store import Store
 from opsflow.zoom import Zoom
 from opsflow.zoom.api import BATCH_SIZE
-from opsflow.registrants.csvfile import normalise_email, split_name
 
 
 @dataclass
@@ -56,21 +56,31 @@ def sync_zoom(store: Store, zoom: Zoom, event: Event, now: datetime) -> SyncRepo
         to_register.append(row)
     by_email = {row["email"]: row for row in to_register}
     for start in range(0, len(to_register), BATCH_SIZE):
-        chunk = to_register[start:start + BATCH_SIZE]
+        chunk = to_register[start : start + BATCH_SIZE]
         answers = list(zoom.batch_register(kind, meeting_id, [_zoom_person(row) for row in chunk]))
         with store.begin() as conn:
             for answer in answers:
                 row = by_email.get((answer.get("email") or "").lower())
                 if row is not None:
-                    db.update_registrant(conn, row["id"], {"zoom_registrant_id": answer.get("registrant_id"),
-                                                           "join_url": answer.get("join_url"),
-                                                           "zoom_status": "approved"}, now)
+                    db.update_registrant(
+                        conn,
+                        row["id"],
+                        {
+                            "zoom_registrant_id": answer.get("registrant_id"),
+                            "join_url": answer.get("join_url"),
+                            "zoom_status": "approved",
+                        },
+                        now,
+                    )
                     report.registered += 1
 
-    to_cancel = [row for row in people if row["status"] == "cancelled" and row["zoom_status"] == "approved"
-                 and row["zoom_registrant_id"]]
+    to_cancel = [
+        row
+        for row in people
+        if row["status"] == "cancelled" and row["zoom_status"] == "approved" and row["zoom_registrant_id"]
+    ]
     for start in range(0, len(to_cancel), BATCH_SIZE):
-        chunk = to_cancel[start:start + BATCH_SIZE]
+        chunk = to_cancel[start : start + BATCH_SIZE]
         zoom.cancel_registrants(kind, meeting_id, [{"id": r["zoom_registrant_id"], "email": r["email"]} for r in chunk])
         with store.begin() as conn:
             for row in chunk:
@@ -79,8 +89,9 @@ def sync_zoom(store: Store, zoom: Zoom, event: Event, now: datetime) -> SyncRepo
     return report
 
 
-def _pull(store: Store, zoom: Zoom, event_id: str, kind: str, meeting_id: int, now: datetime,
-          report: SyncReport) -> None:
+def _pull(
+    store: Store, zoom: Zoom, event_id: str, kind: str, meeting_id: int, now: datetime, report: SyncReport
+) -> None:
     """Record Zoom's registrants: links we lack, and people who registered on Zoom's page.
 
     Zoom's list is read in full before the write transaction opens (a slow Zoom must not hold the
@@ -95,15 +106,28 @@ def _pull(store: Store, zoom: Zoom, event_id: str, kind: str, meeting_id: int, n
         db.lock_event(conn, event_id)
         known = {row["email"]: row for row in db.list_registrants(conn, event_id)}
         for email, registrant in listed.items():
-            link = {"zoom_registrant_id": registrant.get("id"), "join_url": registrant.get("join_url"),
-                    "zoom_status": "approved"}
+            link = {
+                "zoom_registrant_id": registrant.get("id"),
+                "join_url": registrant.get("join_url"),
+                "zoom_status": "approved",
+            }
             row = known.get(email)
             if row is None:
                 name = " ".join(p for p in (registrant.get("last_name"), registrant.get("first_name")) if p)
                 family, given = split_name(name)
-                db.insert_registrant(conn, event_id, {
-                    "email": email, "name": name or email, "family_name": family, "given_name": given,
-                    "source": "zoom", **link}, now)
+                db.insert_registrant(
+                    conn,
+                    event_id,
+                    {
+                        "email": email,
+                        "name": name or email,
+                        "family_name": family,
+                        "given_name": given,
+                        "source": "zoom",
+                        **link,
+                    },
+                    now,
+                )
                 report.pulled.append(email)
             elif not row["zoom_registrant_id"]:
                 db.update_registrant(conn, row["id"], link, now)

@@ -13,14 +13,14 @@ import random
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.policy import default
 from pathlib import Path
 
 from opsflow.core.resources import example_files
 
-DEMO_START = datetime(2027, 1, 1, 0, 0, tzinfo=timezone.utc)  # 09:00 JST, a little before the invitation
+DEMO_START = datetime(2027, 1, 1, 0, 0, tzinfo=UTC)  # 09:00 JST, a little before the invitation
 
 
 class DemoClock:
@@ -53,24 +53,36 @@ def run_demo(folder: Path, echo: Callable[[str], None] = print) -> DemoResult:
     from opsflow.core.apply import apply_events
     from opsflow.core.config import Secret, Settings
     from opsflow.core.jobspec import load_jobs
-    from opsflow.zoom.meeting import sync_after_apply
     from opsflow.core.runner import RunContext, run_due
     from opsflow.sandbox.zoom import FakeZoom
     from opsflow.store import open_store
     from opsflow.zoom import Credentials, Zoom
+    from opsflow.zoom.meeting import sync_after_apply
 
     jobs, outbox = _fresh_folder(folder)
     clock = DemoClock(DEMO_START)
     with FakeZoom(clock=clock.now) as fake:
-        settings = Settings(zoom_account_id=fake.account_id, zoom_client_id=fake.client_id,
-                            zoom_client_secret=Secret(fake.client_secret), zoom_api_url=fake.api_url,
-                            zoom_oauth_url=fake.oauth_url, smtp_url=Secret(f"file:{outbox}"),
-                            mail_from="パブリテックセミナー事務局 <seminar@example.jp>",
-                            organizer="パブリテックセミナー事務局", organizer_contact="seminar@example.jp",
-                            database_url=Secret(f"sqlite:///{folder / 'opsflow.db'}"), jobs_dir=jobs)
-        zoom = Zoom(Credentials(fake.account_id, fake.client_id, Secret(fake.client_secret)),
-                    api_url=fake.api_url, oauth_url=fake.oauth_url, clock=clock.monotonic, sleep=clock.sleep,
-                    now=clock.now)
+        settings = Settings(
+            zoom_account_id=fake.account_id,
+            zoom_client_id=fake.client_id,
+            zoom_client_secret=Secret(fake.client_secret),
+            zoom_api_url=fake.api_url,
+            zoom_oauth_url=fake.oauth_url,
+            smtp_url=Secret(f"file:{outbox}"),
+            mail_from="パブリテックセミナー事務局 <seminar@example.jp>",
+            organizer="パブリテックセミナー事務局",
+            organizer_contact="seminar@example.jp",
+            database_url=Secret(f"sqlite:///{folder / 'opsflow.db'}"),
+            jobs_dir=jobs,
+        )
+        zoom = Zoom(
+            Credentials(fake.account_id, fake.client_id, Secret(fake.client_secret)),
+            api_url=fake.api_url,
+            oauth_url=fake.oauth_url,
+            clock=clock.monotonic,
+            sleep=clock.sleep,
+            now=clock.now,
+        )
         store = open_store(settings.database_url.reveal())
         (event,) = load_jobs(sorted(jobs.glob("*.toml")))
         apply_events(store, [event], clock.now())
@@ -121,8 +133,11 @@ def _hold_seminar(fake, event) -> None:
     start, end = event.start_at, event.end_at
     segments = []
     for n, person in enumerate(people[:32]):
-        who = {"name": f"{person.get('last_name', '')} {person['first_name']}".strip(),
-               "user_email": person["email"], "registrant_id": person["id"]}
+        who = {
+            "name": f"{person.get('last_name', '')} {person['first_name']}".strip(),
+            "user_email": person["email"],
+            "registrant_id": person["id"],
+        }
         late = timedelta(minutes=rng.choice([0, 0, 0, 1, 2, 5]))
         if n % 10 == 3:  # drops out and comes back
             segments.append({**who, "join_time": start + late, "leave_time": start + timedelta(minutes=25)})
@@ -130,10 +145,19 @@ def _hold_seminar(fake, event) -> None:
         elif n % 10 == 7:  # stays only a few minutes
             segments.append({**who, "join_time": start + late, "leave_time": start + timedelta(minutes=6)})
         else:
-            segments.append({**who, "join_time": start + late, "leave_time": end - timedelta(minutes=rng.choice([0, 0, 3]))})
+            segments.append(
+                {**who, "join_time": start + late, "leave_time": end - timedelta(minutes=rng.choice([0, 0, 3]))}
+            )
     segments.append({"name": "ゲスト", "user_email": "", "join_time": start, "leave_time": end})
-    segments.append({"name": people[-1]["first_name"], "user_email": people[-1]["email"], "join_time": start,
-                     "leave_time": start + timedelta(minutes=2), "status": "in_waiting_room"})
+    segments.append(
+        {
+            "name": people[-1]["first_name"],
+            "user_email": people[-1]["email"],
+            "join_time": start,
+            "leave_time": start + timedelta(minutes=2),
+            "status": "in_waiting_room",
+        }
+    )
     fake.end_meeting(meeting_id, ended_at=end, participants=segments)
 
 
@@ -145,8 +169,12 @@ def _answer_survey(store, event, folder: Path, now: datetime) -> int:
     from opsflow import store as db
     from opsflow.after.survey import import_responses
 
-    comments = ["他自治体の具体的な事例が大変参考になりました。", "窓口改革の進め方をもっと詳しく聞きたいです。",
-                "次回はデータ活用の事例もお願いします。", "録画の共有があると助かります。"]
+    comments = [
+        "他自治体の具体的な事例が大変参考になりました。",
+        "窓口改革の進め方をもっと詳しく聞きたいです。",
+        "次回はデータ活用の事例もお願いします。",
+        "録画の共有があると助かります。",
+    ]
     with store.read() as conn:
         attended = {a["registrant_id"] for a in db.list_attendance(conn, event.id) if a["is_attended"]}
         people = [p for p in db.list_registrants(conn, event.id) if p["id"] in attended]
@@ -154,8 +182,14 @@ def _answer_survey(store, event, folder: Path, now: datetime) -> int:
     writer = csv.writer(buffer)
     writer.writerow(["タイムスタンプ", "token", "満足度", "ご意見・ご感想"])
     for n, person in enumerate(people[::2]):
-        writer.writerow([f"2027/01/22 {10 + n // 6}:{n % 6 * 9:02d}:00", person["survey_token"], 5 - n % 3,
-                         comments[n % len(comments)] if n % 3 == 0 else ""])
+        writer.writerow(
+            [
+                f"2027/01/22 {10 + n // 6}:{n % 6 * 9:02d}:00",
+                person["survey_token"],
+                5 - n % 3,
+                comments[n % len(comments)] if n % 3 == 0 else "",
+            ]
+        )
     path = folder / "survey-answers.csv"
     path.write_text(buffer.getvalue(), encoding="utf-8-sig")
     return import_responses(store, event, path, now).matched
@@ -179,15 +213,18 @@ def write_index(outbox: Path) -> int:
         rows.append(
             f"<details><summary><b>{html.escape(str(message['Subject']))}</b> &mdash; "
             f"{html.escape(str(message['To']))} &mdash; {html.escape(str(message['Date']))} "
-            f"(<a href=\"{html.escape(path.name)}\">{html.escape(path.name)}</a>"
+            f'(<a href="{html.escape(path.name)}">{html.escape(path.name)}</a>'
             f"{'; ' + html.escape(attachments) if attachments else ''})</summary>"
             f"<pre>{html.escape(text.get_content() if text else '')}</pre>"
-            f"<iframe sandbox srcdoc=\"{html.escape(shown)}\"></iframe></details>")
+            f'<iframe sandbox srcdoc="{html.escape(shown)}"></iframe></details>'
+        )
     (outbox / "index.html").write_text(
-        "<!DOCTYPE html><html lang=\"ja\"><head><meta charset=\"utf-8\"><title>opsflow demo outbox</title>"
+        '<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8"><title>opsflow demo outbox</title>'
         "<style>body{font-family:sans-serif;margin:2em}details{margin:.4em 0}pre{background:#f6f8fa;padding:1em;"
         "white-space:pre-wrap}iframe{width:100%;height:30em;border:1px solid #ccc}</style></head><body>"
-        f"<h1>opsflow demo: {len(files)} emails</h1>{''.join(rows)}</body></html>\n", encoding="utf-8")
+        f"<h1>opsflow demo: {len(files)} emails</h1>{''.join(rows)}</body></html>\n",
+        encoding="utf-8",
+    )
     return len(files)
 
 

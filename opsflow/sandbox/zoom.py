@@ -16,28 +16,38 @@ import json
 import secrets
 import socket
 import threading
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from opsflow.sandbox.zoom_reports import Attendance
 from opsflow.sandbox.zoom_state import (
-    MEETING, WEBINAR, Kind, ZoomApiError, ZoomState, format_time, not_found,
+    MEETING,
+    WEBINAR,
+    Kind,
+    ZoomApiError,
+    ZoomState,
+    format_time,
+    not_found,
 )
 
 __all__ = ["FakeZoom", "Quirks", "Recorded"]
 
 JSON_TYPE = "application/json;charset=UTF-8"
-SCOPES = ("meeting:read:admin meeting:write:admin webinar:read:admin webinar:write:admin "
-          "report:read:admin user:read:admin")
+SCOPES = (
+    "meeting:read:admin meeting:write:admin webinar:read:admin webinar:write:admin report:read:admin user:read:admin"
+)
 QPS_LIMITS = {"Light": 30, "Medium": 20, "Heavy": 10}
 QPS_MESSAGE = "You have reached the maximum per-second rate limit for this API. Try again later."
-DAILY_MESSAGE = ("You have reached the maximum daily rate limit for this API. "
-                 "Refer to the response header for details on when you can make another request.")
+DAILY_MESSAGE = (
+    "You have reached the maximum daily rate limit for this API. "
+    "Refer to the response header for details on when you can make another request."
+)
 
 
 @dataclass
@@ -122,37 +132,106 @@ class _Route:
 def _routes() -> list[_Route]:
     routes: list[_Route] = []
 
-    def add(method: str, path: str, kind: Kind, status: int, category: str, call: Handler,
-            daily_limit: int = 30_000) -> None:
+    def add(
+        method: str, path: str, kind: Kind, status: int, category: str, call: Handler, daily_limit: int = 30_000
+    ) -> None:
         routes.append(_Route(method, tuple(path.split("/")[1:]), kind, status, category, call, daily_limit))
 
     for kind in (MEETING, WEBINAR):
         many = f"{kind.name}s"
-        add("POST", f"/v2/users/{{user}}/{many}", kind, 201, "Medium" if kind is MEETING else "Light",
-            lambda w, k, p, q, b: w.state.create(k, p["user"], b), daily_limit=100)
-        add("GET", f"/v2/users/{{user}}/{many}", kind, 200, "Medium",
-            lambda w, k, p, q, b: w.state.list_items(k, p["user"], q))
+        add(
+            "POST",
+            f"/v2/users/{{user}}/{many}",
+            kind,
+            201,
+            "Medium" if kind is MEETING else "Light",
+            lambda w, k, p, q, b: w.state.create(k, p["user"], b),
+            daily_limit=100,
+        )
+        add(
+            "GET",
+            f"/v2/users/{{user}}/{many}",
+            kind,
+            200,
+            "Medium",
+            lambda w, k, p, q, b: w.state.list_items(k, p["user"], q),
+        )
         add("GET", f"/v2/{many}/{{id}}", kind, 200, "Light", lambda w, k, p, q, b: w.state.get(k, p["id"]))
-        add("PATCH", f"/v2/{many}/{{id}}", kind, 204, "Light",
-            lambda w, k, p, q, b: w.state.update(k, p["id"], b), daily_limit=100)
+        add(
+            "PATCH",
+            f"/v2/{many}/{{id}}",
+            kind,
+            204,
+            "Light",
+            lambda w, k, p, q, b: w.state.update(k, p["id"], b),
+            daily_limit=100,
+        )
         add("DELETE", f"/v2/{many}/{{id}}", kind, 204, "Light", lambda w, k, p, q, b: w.state.delete(k, p["id"]))
-        add("POST", f"/v2/{many}/{{id}}/registrants", kind, 201, "Light",
-            lambda w, k, p, q, b: w.state.add_registrant(k, p["id"], b))
-        add("GET", f"/v2/{many}/{{id}}/registrants", kind, 200, "Medium",
-            lambda w, k, p, q, b: w.state.list_registrants(k, p["id"], q))
-        add("POST", f"/v2/{many}/{{id}}/batch_registrants", kind, 201, "Heavy",
-            lambda w, k, p, q, b: w.state.add_batch(k, p["id"], b))
-        add("PUT", f"/v2/{many}/{{id}}/registrants/status", kind, 204, "Medium",
-            lambda w, k, p, q, b: w.state.update_registrant_status(k, p["id"], b))
-        add("GET", f"/v2/report/{many}/{{id}}/participants", kind, 200, "Heavy",
-            lambda w, k, p, q, b: w.attendance.report_participants(k, p["id"], q))
-    add("GET", "/v2/past_meetings/{id}/instances", MEETING, 200, "Medium",
-        lambda w, k, p, q, b: w.attendance.past_instances(p["id"]))
-    add("GET", "/v2/past_meetings/{id}/participants", MEETING, 200, "Medium",
-        lambda w, k, p, q, b: w.attendance.past_participants(p["id"], q))
+        add(
+            "POST",
+            f"/v2/{many}/{{id}}/registrants",
+            kind,
+            201,
+            "Light",
+            lambda w, k, p, q, b: w.state.add_registrant(k, p["id"], b),
+        )
+        add(
+            "GET",
+            f"/v2/{many}/{{id}}/registrants",
+            kind,
+            200,
+            "Medium",
+            lambda w, k, p, q, b: w.state.list_registrants(k, p["id"], q),
+        )
+        add(
+            "POST",
+            f"/v2/{many}/{{id}}/batch_registrants",
+            kind,
+            201,
+            "Heavy",
+            lambda w, k, p, q, b: w.state.add_batch(k, p["id"], b),
+        )
+        add(
+            "PUT",
+            f"/v2/{many}/{{id}}/registrants/status",
+            kind,
+            204,
+            "Medium",
+            lambda w, k, p, q, b: w.state.update_registrant_status(k, p["id"], b),
+        )
+        add(
+            "GET",
+            f"/v2/report/{many}/{{id}}/participants",
+            kind,
+            200,
+            "Heavy",
+            lambda w, k, p, q, b: w.attendance.report_participants(k, p["id"], q),
+        )
+    add(
+        "GET",
+        "/v2/past_meetings/{id}/instances",
+        MEETING,
+        200,
+        "Medium",
+        lambda w, k, p, q, b: w.attendance.past_instances(p["id"]),
+    )
+    add(
+        "GET",
+        "/v2/past_meetings/{id}/participants",
+        MEETING,
+        200,
+        "Medium",
+        lambda w, k, p, q, b: w.attendance.past_participants(p["id"], q),
+    )
     add("GET", "/v2/meetings/{id}/survey", MEETING, 200, "Light", lambda w, k, p, q, b: w.state.get_survey(p["id"]))
-    add("PATCH", "/v2/meetings/{id}/survey", MEETING, 204, "Light",
-        lambda w, k, p, q, b: w.state.update_survey(p["id"], b))
+    add(
+        "PATCH",
+        "/v2/meetings/{id}/survey",
+        MEETING,
+        204,
+        "Light",
+        lambda w, k, p, q, b: w.state.update_survey(p["id"], b),
+    )
     return routes
 
 
@@ -166,7 +245,7 @@ def _match(method: str, path: str) -> tuple[_Route, dict[str, str]] | None:
         if route.method != method or len(route.pattern) != len(segments):
             continue
         params: dict[str, str] = {}
-        for want, got in zip(route.pattern, segments):
+        for want, got in zip(route.pattern, segments, strict=True):
             if want.startswith("{") and got:
                 params[want[1:-1]] = got
             elif want != got:
@@ -187,21 +266,29 @@ def _decode_id(raw: str, kind: Kind) -> str:
 
 
 def _next_midnight(now: datetime) -> datetime:
-    day = now.astimezone(timezone.utc).date() + timedelta(days=1)
-    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+    day = now.astimezone(UTC).date() + timedelta(days=1)
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 class FakeZoom:
     """Zoom's OAuth and API on a free loopback port, with its state readable and faults scriptable."""
 
-    def __init__(self, *, account_id: str = "fake-account", client_id: str = "fake-client-id",
-                 client_secret: str = "fake-client-secret", clock: Callable[[], datetime] | None = None,
-                 report_delay: timedelta = timedelta(minutes=30), token_ttl: int = 3599,
-                 host_email: str = "host@example.jp", port: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        account_id: str = "fake-account",
+        client_id: str = "fake-client-id",
+        client_secret: str = "fake-client-secret",
+        clock: Callable[[], datetime] | None = None,
+        report_delay: timedelta = timedelta(minutes=30),
+        token_ttl: int = 3599,
+        host_email: str = "host@example.jp",
+        port: int = 0,
+    ) -> None:
         self.account_id = account_id
         self.client_id = client_id
         self.client_secret = client_secret
-        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._clock = clock or (lambda: datetime.now(UTC))
         self.token_ttl = token_ttl
         self._state = ZoomState(host_email=host_email, clock=self._clock)
         self._world = _World(self._state, Attendance(self._state, clock=self._clock, report_delay=report_delay))
@@ -228,8 +315,9 @@ class FakeZoom:
             self._stopping.clear()
             self._server = _Server(self)
             self._port = self._server.server_address[1]
-            self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                            name="fake-zoom", daemon=True)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-zoom", daemon=True
+            )
             self._thread.start()
         return self
 
@@ -277,10 +365,13 @@ class FakeZoom:
     def count(self, method: str | None = None, path: str | None = None, prefix: str | None = None) -> int:
         """How many recorded exchanges have this method, this exact raw path and this path prefix."""
         with self._lock:
-            return sum(1 for r in self.recorded
-                       if (method is None or r.method == method.upper())
-                       and (path is None or r.path == path)
-                       and (prefix is None or r.path.startswith(prefix)))
+            return sum(
+                1
+                for r in self.recorded
+                if (method is None or r.method == method.upper())
+                and (path is None or r.path == path)
+                and (prefix is None or r.path.startswith(prefix))
+            )
 
     def registrants(self, meeting_id: int) -> list[dict]:
         """Every registrant of a meeting or webinar, in registration order, whatever the status."""
@@ -289,8 +380,9 @@ class FakeZoom:
 
     # -- the world moving on -----------------------------------------------------------------------
 
-    def end_meeting(self, meeting_id: int, *, ended_at: datetime, participants: list[dict],
-                    uuid: str | None = None) -> str:
+    def end_meeting(
+        self, meeting_id: int, *, ended_at: datetime, participants: list[dict], uuid: str | None = None
+    ) -> str:
         """End an instance of a meeting or webinar with these join/leave segments; returns its UUID.
 
         Each segment: name, user_email ("" for guests), join_time, leave_time (aware), optional
@@ -299,8 +391,9 @@ class FakeZoom:
         UUID (e.g. "/ab//cd==" to test double encoding).
         """
         with self._lock:
-            return self._world.attendance.end_meeting(meeting_id, ended_at=ended_at, participants=participants,
-                                                      uuid=uuid)
+            return self._world.attendance.end_meeting(
+                meeting_id, ended_at=ended_at, participants=participants, uuid=uuid
+            )
 
     def expire_tokens(self) -> None:
         """Invalidate every token issued so far: API calls with one get 401 code 124."""
@@ -315,19 +408,36 @@ class FakeZoom:
         with self._lock:
             self._faults.append(fault)
 
-    def fail_next(self, status: int, *, code: int | None = None, message: str = "", times: int = 1,
-                  method: str | None = None, path: str | None = None, headers: dict | None = None) -> None:
+    def fail_next(
+        self,
+        status: int,
+        *,
+        code: int | None = None,
+        message: str = "",
+        times: int = 1,
+        method: str | None = None,
+        path: str | None = None,
+        headers: dict | None = None,
+    ) -> None:
         """Answer the next matching requests with `status` and Zoom's {"code", "message"} body.
 
         The request is not carried out. `code` defaults to the status, `message` to its reason phrase.
         `path` is a prefix of the raw path; without it only /v2 calls match (path="/oauth" fails token
         requests). The same matching holds for every fault.
         """
-        self._add_fault(_Fault("fail", method, path, times, status=status, code=code, message=message,
-                               headers=dict(headers or {})))
+        self._add_fault(
+            _Fault("fail", method, path, times, status=status, code=code, message=message, headers=dict(headers or {}))
+        )
 
-    def rate_limit_next(self, *, kind: str = "QPS", times: int = 1, method: str | None = None,
-                        path: str | None = None, retry_after: str | None = None) -> None:
+    def rate_limit_next(
+        self,
+        *,
+        kind: str = "QPS",
+        times: int = 1,
+        method: str | None = None,
+        path: str | None = None,
+        retry_after: str | None = None,
+    ) -> None:
         """Answer the next matching requests with 429 and Zoom's X-RateLimit-* headers.
 
         `kind` is "QPS" or "Daily-limit"; a daily limit carries Retry-After, by default the next
@@ -341,8 +451,7 @@ class FakeZoom:
         """Close the connection of the next matching requests without answering or carrying them out."""
         self._add_fault(_Fault("reset", method, path, times))
 
-    def delay_next(self, seconds: float, *, times: int = 1, method: str | None = None,
-                   path: str | None = None) -> None:
+    def delay_next(self, seconds: float, *, times: int = 1, method: str | None = None, path: str | None = None) -> None:
         """Carry out the next matching requests, then wait `seconds` before answering."""
         self._add_fault(_Fault("delay", method, path, times, seconds=seconds))
 
@@ -370,7 +479,8 @@ class FakeZoom:
         category = route.category if route else "Light"
         daily = fault.rate_kind == "Daily-limit"
         headers = {
-            "X-RateLimit-Category": category, "X-RateLimit-Type": fault.rate_kind,
+            "X-RateLimit-Category": category,
+            "X-RateLimit-Type": fault.rate_kind,
             "X-RateLimit-Limit": str((route.daily_limit if route else 30_000) if daily else QPS_LIMITS[category]),
             "X-RateLimit-Remaining": "0",
         }
@@ -393,8 +503,7 @@ class FakeZoom:
         reply_headers.update(headers or {})
         return _Reply(status, data, reply_headers)
 
-    def _exchange(self, method: str, path: str, query_string: str, headers: dict[str, str],
-                  body: bytes) -> _Reply:
+    def _exchange(self, method: str, path: str, query_string: str, headers: dict[str, str], body: bytes) -> _Reply:
         """Decide the answer to one request and record the exchange."""
         query = dict(parse_qsl(query_string, keep_blank_values=True))
         with self._lock:
@@ -404,12 +513,12 @@ class FakeZoom:
                 reply.delay = max(reply.delay, fault.seconds if fault else 0.0)
             else:
                 reply = self._fault_reply(fault, method, path)
-            self.recorded.append(Recorded(method, path, query, dict(headers), body, reply.status,
-                                          reply.body, dict(reply.headers)))
+            self.recorded.append(
+                Recorded(method, path, query, dict(headers), body, reply.status, reply.body, dict(reply.headers))
+            )
         return reply
 
-    def _answer(self, method: str, path: str, query: dict[str, str], headers: dict[str, str],
-                body: bytes) -> _Reply:
+    def _answer(self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> _Reply:
         try:
             if path == "/oauth/token" and method == "POST":
                 return self._issue_token(query, headers, body)
@@ -418,8 +527,10 @@ class FakeZoom:
                 raise ZoomApiError(404, 404, "Not found")
             route, raw_params = found
             self._check_token(headers)
-            params = {name: _decode_id(value, route.kind) if name == "id" else unquote(value)
-                      for name, value in raw_params.items()}
+            params = {
+                name: _decode_id(value, route.kind) if name == "id" else unquote(value)
+                for name, value in raw_params.items()
+            }
             payload = None
             repeated = self.quirks.repeat_page_token and query.get("next_page_token") == REPEATED_TOKEN
             if repeated:
@@ -478,8 +589,16 @@ class FakeZoom:
         token = "fake." + secrets.token_urlsafe(32)
         self._tokens[token] = self._clock() + timedelta(seconds=self.token_ttl)
         self.tokens_issued += 1
-        return self._json_reply(200, {"access_token": token, "token_type": "bearer", "expires_in": self.token_ttl,
-                                      "scope": SCOPES, "api_url": self.base_url})
+        return self._json_reply(
+            200,
+            {
+                "access_token": token,
+                "token_type": "bearer",
+                "expires_in": self.token_ttl,
+                "scope": SCOPES,
+                "api_url": self.base_url,
+            },
+        )
 
     def _track(self, connection: socket.socket, is_open: bool) -> None:
         with self._lock:

@@ -24,34 +24,86 @@ example:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The options of the fake Zoom; `--help` prints them and exits."""
     parser = argparse.ArgumentParser(
-        prog="python -m opsflow.sandbox.zoom", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="python -m opsflow.sandbox.zoom",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Serve a fake Zoom (Server-to-Server OAuth and the API calls opsflow makes) on 127.0.0.1, "
-                    "optionally misbehaving, to rehearse failures by hand.")
+        "optionally misbehaving, to rehearse failures by hand.",
+    )
     parser.add_argument("--port", type=_port, default=0, help="port to listen on (default 0: any free port)")
     faults = parser.add_argument_group("faults used up by the first API calls")
-    faults.add_argument("--rate-limit", type=_count, default=0, metavar="N",
-                        help="answer the first N API calls with 429 (per-second limit) and Retry-After")
-    faults.add_argument("--retry-after", type=_seconds, default=1.0, metavar="SECONDS",
-                        help="the Retry-After of --rate-limit answers (default 1)")
-    faults.add_argument("--daily-limit", type=_count, default=0, metavar="N",
-                        help="answer N API calls with 429 (daily limit, Retry-After the next 00:00 UTC)")
-    faults.add_argument("--fail-5xx", type=_count, default=0, metavar="N",
-                        help="answer N API calls with a server error (see --fail-status)")
-    faults.add_argument("--fail-status", type=_status, default=500, metavar="CODE",
-                        help="the status of --fail-5xx answers, 500 to 599 (default 500)")
-    faults.add_argument("--reset", type=_count, default=0, metavar="N",
-                        help="drop the connection of N API calls without answering or doing them")
+    faults.add_argument(
+        "--rate-limit",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="answer the first N API calls with 429 (per-second limit) and Retry-After",
+    )
+    faults.add_argument(
+        "--retry-after",
+        type=_seconds,
+        default=1.0,
+        metavar="SECONDS",
+        help="the Retry-After of --rate-limit answers (default 1)",
+    )
+    faults.add_argument(
+        "--daily-limit",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="answer N API calls with 429 (daily limit, Retry-After the next 00:00 UTC)",
+    )
+    faults.add_argument(
+        "--fail-5xx",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="answer N API calls with a server error (see --fail-status)",
+    )
+    faults.add_argument(
+        "--fail-status",
+        type=_status,
+        default=500,
+        metavar="CODE",
+        help="the status of --fail-5xx answers, 500 to 599 (default 500)",
+    )
+    faults.add_argument(
+        "--reset",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="drop the connection of N API calls without answering or doing them",
+    )
     quirks = parser.add_argument_group("behaviour that stays on")
-    quirks.add_argument("--slow-create", type=_seconds, default=0.0, metavar="SECONDS",
-                        help="wait this long before answering a meeting or webinar creation (it is made at once)")
-    quirks.add_argument("--token-ttl", type=_whole_seconds, default=3599, metavar="SECONDS",
-                        help="how long an access token lasts (default 3599, as Zoom)")
-    quirks.add_argument("--expire-tokens-every", type=_seconds, default=0.0, metavar="SECONDS",
-                        help="invalidate every token issued so far this often: API calls then get 401 code 124")
-    quirks.add_argument("--duplicate-rows", action="store_true",
-                        help="each page of a list repeats its first row (the email in capitals)")
-    quirks.add_argument("--repeat-page-token", action="store_true",
-                        help="each page of a list names itself as the next page, for ever")
+    quirks.add_argument(
+        "--slow-create",
+        type=_seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long before answering a meeting or webinar creation (it is made at once)",
+    )
+    quirks.add_argument(
+        "--token-ttl",
+        type=_whole_seconds,
+        default=3599,
+        metavar="SECONDS",
+        help="how long an access token lasts (default 3599, as Zoom)",
+    )
+    quirks.add_argument(
+        "--expire-tokens-every",
+        type=_seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help="invalidate every token issued so far this often: API calls then get 401 code 124",
+    )
+    quirks.add_argument(
+        "--duplicate-rows",
+        action="store_true",
+        help="each page of a list repeats its first row (the email in capitals)",
+    )
+    quirks.add_argument(
+        "--repeat-page-token", action="store_true", help="each page of a list names itself as the next page, for ever"
+    )
     parser.add_argument("--quiet", action="store_true", help="do not print each request")
     return parser.parse_args(argv)
 
@@ -95,8 +147,11 @@ def run(argv: list[str] | None = None) -> int:
     try:
         fake.start()
     except OSError as exc:
-        print(f"Error: cannot listen on 127.0.0.1:{args.port} ({exc.strerror or exc}): choose another --port, "
-              "or 0 for any free port", flush=True)
+        print(
+            f"Error: cannot listen on 127.0.0.1:{args.port} ({exc.strerror or exc}): choose another --port, "
+            "or 0 for any free port",
+            flush=True,
+        )
         return 1
     try:
         _print_banner(fake, said)

@@ -7,12 +7,20 @@ participants are there at once. Every join/leave segment is one row, so a rejoin
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from opsflow.sandbox.zoom_state import (
-    MEETING, Kind, Pager, ZoomApiError, ZoomState, format_time, not_found, random_token,
+    MEETING,
+    Kind,
+    Pager,
+    ZoomApiError,
+    ZoomState,
+    format_time,
+    not_found,
+    random_token,
 )
 
 FIRST_USER_ID = 16778240  # Zoom numbers participants from here, in steps of 1024
@@ -57,8 +65,9 @@ class Attendance:
         self._by_uuid: dict[str, Instance] = {}
         self._person_ids: dict[str, str] = {}
 
-    def end_meeting(self, item_id: int, *, ended_at: datetime, participants: list[dict],
-                    uuid: str | None = None) -> str:
+    def end_meeting(
+        self, item_id: int, *, ended_at: datetime, participants: list[dict], uuid: str | None = None
+    ) -> str:
         """Record that an instance ended with these join/leave segments; returns its UUID.
 
         The instance takes the meeting's current UUID (or `uuid`); the meeting then gets a fresh
@@ -100,12 +109,22 @@ class Attendance:
         rows = []
         for index, segment in ordered:
             join, leave = segment["join_time"], segment["leave_time"]
-            rows.append((segment, {
-                "id": self._person_id(segment), "user_id": str(FIRST_USER_ID + 1024 * index),
-                "name": segment["name"], "user_email": segment["user_email"],
-                "join_time": format_time(join), "leave_time": format_time(leave),
-                "duration": int((leave - join).total_seconds()), "failover": False, "status": segment["status"],
-            }))
+            rows.append(
+                (
+                    segment,
+                    {
+                        "id": self._person_id(segment),
+                        "user_id": str(FIRST_USER_ID + 1024 * index),
+                        "name": segment["name"],
+                        "user_email": segment["user_email"],
+                        "join_time": format_time(join),
+                        "leave_time": format_time(leave),
+                        "duration": int((leave - join).total_seconds()),
+                        "failover": False,
+                        "status": segment["status"],
+                    },
+                )
+            )
         return rows
 
     def report_participants(self, kind: Kind, value: str, query: dict[str, str]) -> dict[str, Any]:

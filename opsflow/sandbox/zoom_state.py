@@ -11,12 +11,13 @@ import copy
 import math
 import random
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-UTC = timezone.utc
+UTC = UTC
 DEFAULT_PAGE_SIZE = 30
 MAX_PAGE_SIZE = 300
 PAGE_TOKEN_TTL = timedelta(minutes=15)
@@ -26,8 +27,19 @@ MAX_AGENDA = 2000
 MAX_SURVEY_URL = 64
 REGISTRANT_STATUSES = ("approved", "pending", "denied")
 _REGISTRANT_EXTRAS = (
-    "address", "city", "state", "zip", "country", "phone", "comments", "industry", "job_title", "org",
-    "no_of_employees", "purchasing_time_frame", "role_in_purchase_process",
+    "address",
+    "city",
+    "state",
+    "zip",
+    "country",
+    "phone",
+    "comments",
+    "industry",
+    "job_title",
+    "org",
+    "no_of_employees",
+    "purchasing_time_frame",
+    "role_in_purchase_process",
 )
 
 
@@ -60,8 +72,13 @@ class Kind:
     list_types: tuple[str, ...]
 
 
-MEETING = Kind("meeting", "Meeting", frozenset({1, 2, 3, 8}), 2,
-               ("scheduled", "live", "upcoming", "upcoming_meetings", "previous_meetings"))
+MEETING = Kind(
+    "meeting",
+    "Meeting",
+    frozenset({1, 2, 3, 8}),
+    2,
+    ("scheduled", "live", "upcoming", "upcoming_meetings", "previous_meetings"),
+)
 WEBINAR = Kind("webinar", "Webinar", frozenset({5, 6, 9}), 5, ("scheduled", "upcoming"))
 
 
@@ -126,18 +143,36 @@ def _merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
 
 def _default_settings(kind: Kind) -> dict[str, Any]:
     settings: dict[str, Any] = {
-        "host_video": False, "approval_type": 2, "registration_type": 1, "audio": "voip",
-        "auto_recording": "none", "close_registration": False, "show_share_button": False,
-        "allow_multiple_devices": False, "registrants_confirmation_email": True,
-        "registrants_email_notification": True, "meeting_authentication": False,
-        "alternative_hosts": "", "contact_name": "", "contact_email": "",
+        "host_video": False,
+        "approval_type": 2,
+        "registration_type": 1,
+        "audio": "voip",
+        "auto_recording": "none",
+        "close_registration": False,
+        "show_share_button": False,
+        "allow_multiple_devices": False,
+        "registrants_confirmation_email": True,
+        "registrants_email_notification": True,
+        "meeting_authentication": False,
+        "alternative_hosts": "",
+        "contact_name": "",
+        "contact_email": "",
     }
     if kind is MEETING:
-        settings.update({
-            "participant_video": False, "join_before_host": False, "jbh_time": 0, "mute_upon_entry": False,
-            "waiting_room": False, "watermark": False, "use_pmi": False, "email_notification": True,
-            "encryption_type": "enhanced_encryption", "private_meeting": False,
-        })
+        settings.update(
+            {
+                "participant_video": False,
+                "join_before_host": False,
+                "jbh_time": 0,
+                "mute_upon_entry": False,
+                "waiting_room": False,
+                "watermark": False,
+                "use_pmi": False,
+                "email_notification": True,
+                "encryption_type": "enhanced_encryption",
+                "private_meeting": False,
+            }
+        )
     else:
         settings.update({"panelists_video": False, "practice_session": False, "hd_video": False})
     return settings
@@ -170,14 +205,16 @@ class Pager:
             if entry is None or entry[0] != listing or self._clock() - entry[2] > PAGE_TOKEN_TTL:
                 raise ZoomApiError(400, 300, "The next page token is invalid or expired.")
             start = entry[1]
-        chunk = items[start:start + size]
+        chunk = items[start : start + size]
         next_token = ""
         if start + len(chunk) < len(items):
             next_token = "".join(self._rng.choices(string.ascii_letters + string.digits, k=32))
             self._tokens[next_token] = (listing, start + len(chunk), self._clock())
         meta = {
-            "page_count": math.ceil(len(items) / size), "page_size": size,
-            "total_records": len(items), "next_page_token": next_token,
+            "page_count": math.ceil(len(items) / size),
+            "page_size": size,
+            "total_records": len(items),
+            "next_page_token": next_token,
         }
         return chunk, meta
 
@@ -277,14 +314,25 @@ class ZoomState:
         encrypted = self._token(32)
         start = _parse_start(body["start_time"], zone) if "start_time" in body else self._clock()
         item: dict[str, Any] = {
-            "uuid": self.new_uuid(), "id": item_id, "host_id": self.host_id, "host_email": self.host_email,
-            "topic": body.get("topic") or f"Zoom {kind.label}", "type": item_type, "status": "waiting",
-            "start_time": format_time(start), "duration": self._duration(body.get("duration", 60)),
-            "timezone": zone, "agenda": body.get("agenda", ""), "created_at": format_time(self._clock()),
+            "uuid": self.new_uuid(),
+            "id": item_id,
+            "host_id": self.host_id,
+            "host_email": self.host_email,
+            "topic": body.get("topic") or f"Zoom {kind.label}",
+            "type": item_type,
+            "status": "waiting",
+            "start_time": format_time(start),
+            "duration": self._duration(body.get("duration", 60)),
+            "timezone": zone,
+            "agenda": body.get("agenda", ""),
+            "created_at": format_time(self._clock()),
             "start_url": f"https://zoom.us/s/{item_id}?zak={self._token(40)}",
             "join_url": f"https://zoom.us/j/{item_id}?pwd={encrypted}",
-            "password": password, "h323_password": self._digits(6), "pstn_password": self._digits(6),
-            "encrypted_password": encrypted, "settings": _merge(_default_settings(kind), settings),
+            "password": password,
+            "h323_password": self._digits(6),
+            "pstn_password": self._digits(6),
+            "encrypted_password": encrypted,
+            "settings": _merge(_default_settings(kind), settings),
         }
         if kind is MEETING:
             item["pre_schedule"] = False
@@ -361,8 +409,19 @@ class ZoomState:
         elif list_type == "previous_meetings":
             items = [i for i in items if i["start_time"] < now]
         page, meta = self._pager.page(f"{kind.name}s:{list_type}", items, query)
-        fields = ("uuid", "id", "host_id", "topic", "type", "start_time", "duration", "timezone",
-                  "agenda", "created_at", "join_url")
+        fields = (
+            "uuid",
+            "id",
+            "host_id",
+            "topic",
+            "type",
+            "start_time",
+            "duration",
+            "timezone",
+            "agenda",
+            "created_at",
+            "join_url",
+        )
         return {**meta, f"{kind.name}s": [{f: i[f] for f in fields} for i in page]}
 
     # -- registrants -------------------------------------------------------------------------------
@@ -390,9 +449,14 @@ class ZoomState:
                 return row
         registrant_id = self._token(22)
         row = {
-            "id": registrant_id, "email": email, "first_name": person["first_name"],
-            "last_name": person.get("last_name", ""), **{f: "" for f in _REGISTRANT_EXTRAS},
-            "custom_questions": [], "status": status, "create_time": format_time(self._clock()),
+            "id": registrant_id,
+            "email": email,
+            "first_name": person["first_name"],
+            "last_name": person.get("last_name", ""),
+            **{f: "" for f in _REGISTRANT_EXTRAS},
+            "custom_questions": [],
+            "status": status,
+            "create_time": format_time(self._clock()),
             "join_url": f"https://zoom.us/w/{item['id']}?tk={self._token(40)}&pwd={item['encrypted_password']}",
         }
         for field in _REGISTRANT_EXTRAS + ("custom_questions",):
@@ -422,18 +486,31 @@ class ZoomState:
         self._require_registration(kind, item)
         person = self._check_person(_require_object(body), "")
         row = self._register(item, person, auto_approve=person.get("auto_approve") is True)
-        return {"id": item["id"], "registrant_id": row["id"], "join_url": row["join_url"],
-                "topic": item["topic"], "start_time": item["start_time"]}
+        return {
+            "id": item["id"],
+            "registrant_id": row["id"],
+            "join_url": row["join_url"],
+            "topic": item["topic"],
+            "start_time": item["start_time"],
+        }
 
     def add_batch(self, kind: Kind, value: str, body: Any) -> dict:
         """POST /meetings/{id}/batch_registrants: at most 30, scheduled meetings (type 2) and webinars (5)."""
         item = self.find(kind, value)
         if kind is MEETING and item["type"] != 2:
-            raise ZoomApiError(400, 303, "This API can only be used for scheduled meeting(meeting type: 2). "
-                                         "Batch registration is not supported for other meeting types.")
+            raise ZoomApiError(
+                400,
+                303,
+                "This API can only be used for scheduled meeting(meeting type: 2). "
+                "Batch registration is not supported for other meeting types.",
+            )
         if kind is WEBINAR and item["type"] != 5:
-            raise ZoomApiError(400, 300, "This API can only be used for scheduled webinars (type 5). "
-                                         "Batch registration is not supported for other webinar types.")
+            raise ZoomApiError(
+                400,
+                300,
+                "This API can only be used for scheduled webinars (type 5). "
+                "Batch registration is not supported for other webinar types.",
+            )
         self._require_registration(kind, item)
         body = _require_object(body)
         people = body.get("registrants")
@@ -444,8 +521,9 @@ class ZoomState:
         checked = [self._check_person(p, f"registrants[{n}].") for n, p in enumerate(people)]
         auto = body.get("auto_approve") is True
         rows = [self._register(item, person, auto_approve=auto) for person in checked]
-        return {"registrants": [{"email": r["email"], "join_url": r["join_url"], "registrant_id": r["id"]}
-                                for r in rows]}
+        return {
+            "registrants": [{"email": r["email"], "join_url": r["join_url"], "registrant_id": r["id"]} for r in rows]
+        }
 
     def list_registrants(self, kind: Kind, value: str, query: dict[str, str]) -> dict:
         """GET /meetings/{id}/registrants?status=approved|pending|denied, paged."""
@@ -463,8 +541,11 @@ class ZoomState:
         item = self.find(kind, value)
         body = _require_object(body)
         action = body.get("action")
-        moves = {"approve": (("pending", "denied"), "approved"), "deny": (("pending", "approved"), "denied"),
-                 "cancel": (("approved",), "denied")}
+        moves = {
+            "approve": (("pending", "denied"), "approved"),
+            "deny": (("pending", "approved"), "denied"),
+            "cancel": (("approved",), "denied"),
+        }
         if action not in moves:
             raise validation_error("action", "Invalid field.")
         targets = body.get("registrants", [])
@@ -498,8 +579,11 @@ class ZoomState:
             survey["show_in_the_browser"] = body["show_in_the_browser"]
         if "third_party_survey" in body:
             url = body["third_party_survey"]
-            valid = isinstance(url, str) and len(url) <= MAX_SURVEY_URL and (
-                url == "" or url.startswith(("https://", "http://")))
+            valid = (
+                isinstance(url, str)
+                and len(url) <= MAX_SURVEY_URL
+                and (url == "" or url.startswith(("https://", "http://")))
+            )
             if not valid:
                 raise ZoomApiError(400, 300, f"Invalid third party survey: {url}.")
             survey["third_party_survey"] = url

@@ -17,5 +17,6 @@ def zoom_from_settings(settings: Settings, **options) -> Zoom:
         client_secret=settings.require("zoom_client_secret"),
     )
     rates = BUSINESS_RATES if settings.zoom_plan == "business" else PRO_RATES
-    return Zoom(credentials, api_url=settings.zoom_api_url, oauth_url=settings.zoom_oauth_url,
-                rates=dict(rates), **options)
+    return Zoom(
+        credentials, api_url=settings.zoom_api_url, oauth_url=settings.zoom_oauth_url, rates=dict(rates), **options
+    )

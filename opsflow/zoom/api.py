@@ -43,32 +43,52 @@ class Zoom(ZoomClient):
     def list_upcoming(self, kind: Kind, host: str) -> Iterator[dict[str, Any]]:
         """The host's scheduled meetings (or webinars), every page."""
         params = {"type": "scheduled"} if kind == "meeting" else {}
-        return self.paginate(f"/users/{encode_id(host)}/{_plural(kind)}", key=_plural(kind), label=MEDIUM,
-                             params=params)
+        return self.paginate(
+            f"/users/{encode_id(host)}/{_plural(kind)}", key=_plural(kind), label=MEDIUM, params=params
+        )
 
     # --- registrants ----------------------------------------------------------------------
 
     def add_registrant(self, kind: Kind, meeting_id: int | str, registrant: dict[str, Any]) -> dict[str, Any]:
         """Register one person; answers with `registrant_id` and the personal `join_url`."""
-        return self.request("POST", f"/{_plural(kind)}/{encode_id(meeting_id)}/registrants", label=LIGHT,
-                            json=registrant, is_safe_to_repeat=True)
+        return self.request(
+            "POST",
+            f"/{_plural(kind)}/{encode_id(meeting_id)}/registrants",
+            label=LIGHT,
+            json=registrant,
+            is_safe_to_repeat=True,
+        )
 
-    def batch_register(self, kind: Kind, meeting_id: int | str, registrants: Iterable[dict[str, Any]], *,
-                       auto_approve: bool = True, confirmation_email: bool = False) -> Iterator[dict[str, Any]]:
+    def batch_register(
+        self,
+        kind: Kind,
+        meeting_id: int | str,
+        registrants: Iterable[dict[str, Any]],
+        *,
+        auto_approve: bool = True,
+        confirmation_email: bool = False,
+    ) -> Iterator[dict[str, Any]]:
         """Register people in calls of at most 30; yields {email, registrant_id, join_url} per person.
 
         Registering the same email again answers with the same registrant, so a repeat is harmless.
         """
         path = f"/{_plural(kind)}/{encode_id(meeting_id)}/batch_registrants"
         for chunk in _chunks(registrants, BATCH_SIZE):
-            body = {"auto_approve": auto_approve, "registrants_confirmation_email": confirmation_email,
-                    "registrants": chunk}
+            body = {
+                "auto_approve": auto_approve,
+                "registrants_confirmation_email": confirmation_email,
+                "registrants": chunk,
+            }
             answer = self.request("POST", path, label=HEAVY, json=body, is_safe_to_repeat=True) or {}
             yield from answer.get("registrants") or []
 
     def list_registrants(self, kind: Kind, meeting_id: int | str, status: str = "approved") -> Iterator[dict[str, Any]]:
-        return self.paginate(f"/{_plural(kind)}/{encode_id(meeting_id)}/registrants", key="registrants",
-                             label=MEDIUM, params={"status": status})
+        return self.paginate(
+            f"/{_plural(kind)}/{encode_id(meeting_id)}/registrants",
+            key="registrants",
+            label=MEDIUM,
+            params={"status": status},
+        )
 
     def cancel_registrants(self, kind: Kind, meeting_id: int | str, registrants: Iterable[dict[str, str]]) -> None:
         """Cancel registrations ({id, email} each), at most 30 a call."""
@@ -83,8 +103,12 @@ class Zoom(ZoomClient):
 
         Raises ZoomReportNotReady while Zoom has no report yet (it can take 30 minutes after the end).
         """
-        pages = self.paginate(f"/report/{_plural(kind)}/{encode_id(meeting_id)}/participants",
-                              key="participants", label=HEAVY, params={"include_fields": "registrant_id"})
+        pages = self.paginate(
+            f"/report/{_plural(kind)}/{encode_id(meeting_id)}/participants",
+            key="participants",
+            label=HEAVY,
+            params={"include_fields": "registrant_id"},
+        )
         try:
             yield from pages
         except ZoomNotFoundError as exc:
@@ -92,8 +116,12 @@ class Zoom(ZoomClient):
                 raise
             raise ZoomReportNotReady(
                 f"Zoom has no participant report for {kind} {meeting_id} yet: reports can take up to 30 minutes "
-                "after the end; it is fetched again later", status=exc.status, code=exc.code,
-                zoom_message=exc.zoom_message, request_id=exc.request_id) from None
+                "after the end; it is fetched again later",
+                status=exc.status,
+                code=exc.code,
+                zoom_message=exc.zoom_message,
+                request_id=exc.request_id,
+            ) from None
 
     def past_instances(self, meeting_id: int | str) -> list[dict[str, Any]]:
         """The ended instances of a meeting ({uuid, start_time})."""
@@ -101,8 +129,9 @@ class Zoom(ZoomClient):
         return answer.get("meetings") or []
 
     def past_participants(self, meeting_id_or_uuid: int | str) -> Iterator[dict[str, Any]]:
-        return self.paginate(f"/past_meetings/{encode_id(meeting_id_or_uuid)}/participants",
-                             key="participants", label=MEDIUM)
+        return self.paginate(
+            f"/past_meetings/{encode_id(meeting_id_or_uuid)}/participants", key="participants", label=MEDIUM
+        )
 
     # --- survey ---------------------------------------------------------------------------
 
@@ -115,9 +144,14 @@ class Zoom(ZoomClient):
             raise InputError(
                 f"the survey URL is {len(url)} characters; Zoom's post-meeting survey link allows at most "
                 f"{SURVEY_URL_LIMIT}: use a shorter link (a URL shortener or the form's short link) or send "
-                "the survey by email only")
-        self.request("PATCH", f"/meetings/{encode_id(meeting_id)}/survey", label=LIGHT,
-                     json={"show_in_the_browser": show_in_browser, "third_party_survey": url})
+                "the survey by email only"
+            )
+        self.request(
+            "PATCH",
+            f"/meetings/{encode_id(meeting_id)}/survey",
+            label=LIGHT,
+            json={"show_in_the_browser": show_in_browser, "third_party_survey": url},
+        )
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
@@ -23,8 +23,15 @@ import requests
 
 from opsflow.core.config import Secret
 from opsflow.core.errors import (
-    ZoomApiError, ZoomAuthError, ZoomError, ZoomNotFoundError, ZoomOutcomeUnknown, ZoomPlanError,
-    ZoomRateLimited, ZoomScopeError, ZoomUnavailable,
+    ZoomApiError,
+    ZoomAuthError,
+    ZoomError,
+    ZoomNotFoundError,
+    ZoomOutcomeUnknown,
+    ZoomPlanError,
+    ZoomRateLimited,
+    ZoomScopeError,
+    ZoomUnavailable,
 )
 
 log = logging.getLogger("opsflow.zoom")
@@ -98,7 +105,7 @@ class ZoomClient:
     rates: dict[str, float] = field(default_factory=lambda: dict(PRO_RATES))
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
-    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
     rng: random.Random = field(default_factory=random.Random)
     session: requests.Session = field(default_factory=requests.Session)
 
@@ -124,7 +131,10 @@ class ZoomClient:
         creds = self.credentials
         basic = base64.b64encode(f"{creds.client_id}:{creds.client_secret.reveal()}".encode()).decode()
         response = self._send(
-            "POST", self.oauth_url, label=None, is_safe_to_repeat=True,
+            "POST",
+            self.oauth_url,
+            label=None,
+            is_safe_to_repeat=True,
             params={"grant_type": "account_credentials", "account_id": creds.account_id},
             headers={"Authorization": f"Basic {basic}"},
         )
@@ -135,7 +145,9 @@ class ZoomClient:
             raise ZoomAuthError(
                 f"Zoom refused the app credentials ({reason}): check OPSFLOW_ZOOM_ACCOUNT_ID, "
                 "OPSFLOW_ZOOM_CLIENT_ID and OPSFLOW_ZOOM_CLIENT_SECRET against your Server-to-Server OAuth app",
-                status=response.status_code, zoom_message=str(reason))
+                status=response.status_code,
+                zoom_message=str(reason),
+            )
         body = _json(response)
         api_base = body.get("api_url")
         return _Token(
@@ -147,8 +159,16 @@ class ZoomClient:
 
     # --- requests -------------------------------------------------------------------------
 
-    def request(self, method: str, path: str, *, label: str, params: dict | None = None,
-                json: Any = None, is_safe_to_repeat: bool | None = None) -> Any:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        label: str,
+        params: dict | None = None,
+        json: Any = None,
+        is_safe_to_repeat: bool | None = None,
+    ) -> Any:
         """Call the API at `path` (under /v2) and return the decoded JSON body (None for 204).
 
         `is_safe_to_repeat` defaults to True for every method but POST: a POST that may have reached
@@ -158,8 +178,15 @@ class ZoomClient:
         for renewed in (False, True):
             token = self.token(renew=renewed)
             url = f"{token.api_base or self.api_url}{path}"
-            response = self._send(method, url, label=label, params=params, json=json, is_safe_to_repeat=safe,
-                                  headers={"Authorization": f"Bearer {token.value}"})
+            response = self._send(
+                method,
+                url,
+                label=label,
+                params=params,
+                json=json,
+                is_safe_to_repeat=safe,
+                headers={"Authorization": f"Bearer {token.value}"},
+            )
             if response.status_code == 401 and not renewed and _json(response).get("code") in (124, None):
                 log.info("Zoom rejected the access token; renewing it once")
                 continue
@@ -168,8 +195,9 @@ class ZoomClient:
             raise self._error(response, method, path)
         return _json(response) if response.content else None
 
-    def paginate(self, path: str, *, key: str, label: str, params: dict | None = None,
-                 page_size: int = 300) -> Iterator[dict]:
+    def paginate(
+        self, path: str, *, key: str, label: str, params: dict | None = None, page_size: int = 300
+    ) -> Iterator[dict]:
         """Yield every item of a paged list (`key` names the list in each page)."""
         query = {**(params or {}), "page_size": page_size}
         seen: set[str] = set()
@@ -180,14 +208,25 @@ class ZoomClient:
             if not token:
                 return
             if token in seen:  # Zoom handed back a page it gave before: following it would never end
-                raise ZoomUnavailable(f"Zoom repeated a page token while listing GET {path} after {len(seen) + 1} "
-                                      "pages; the list cannot be read to its end. It is tried again later; if it "
-                                      "persists, report it to Zoom")
+                raise ZoomUnavailable(
+                    f"Zoom repeated a page token while listing GET {path} after {len(seen) + 1} "
+                    "pages; the list cannot be read to its end. It is tried again later; if it "
+                    "persists, report it to Zoom"
+                )
             seen.add(token)
             query["next_page_token"] = token
 
-    def _send(self, method: str, url: str, *, label: str | None, is_safe_to_repeat: bool,
-              params: dict | None = None, json: Any = None, headers: dict | None = None) -> requests.Response:
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        label: str | None,
+        is_safe_to_repeat: bool,
+        params: dict | None = None,
+        json: Any = None,
+        headers: dict | None = None,
+    ) -> requests.Response:
         """Send with pacing and retries; return the final response (any status but 429/5xx retried out)."""
         started = self.clock()
         attempt = 0
@@ -196,15 +235,17 @@ class ZoomClient:
             if label:
                 self.pacer.wait(label)
             try:
-                response = self.session.request(method, url, params=params, json=json, headers=headers,
-                                                timeout=self.timeout)
+                response = self.session.request(
+                    method, url, params=params, json=json, headers=headers, timeout=self.timeout
+                )
             except requests.ConnectTimeout as exc:  # never reached Zoom: safe to send again
                 problem: Exception | requests.Response = exc
             except (requests.ReadTimeout, requests.ConnectionError) as exc:
                 if not is_safe_to_repeat and not _never_sent(exc):
                     raise ZoomOutcomeUnknown(
                         f"Zoom did not answer {method} {_path(url)} in time ({type(exc).__name__}); it may have "
-                        "been carried out, so it is not sent again") from None
+                        "been carried out, so it is not sent again"
+                    ) from None
                 problem = exc
             else:
                 if response.status_code == 429:
@@ -221,14 +262,17 @@ class ZoomClient:
                 if not is_safe_to_repeat and response.status_code != 503:  # 503: refused before any work
                     raise ZoomOutcomeUnknown(
                         f"Zoom answered HTTP {response.status_code} to {method} {_path(url)}; it may have been "
-                        "carried out, so it is not sent again", status=response.status_code,
-                        request_id=_request_id(response))
+                        "carried out, so it is not sent again",
+                        status=response.status_code,
+                        request_id=_request_id(response),
+                    )
                 problem = response
             delay = self.retry.delay(attempt, self.rng)
             if not self._may_retry(attempt, started, delay):
                 raise self._unavailable(problem, method, url, attempt)
-            log.info("Zoom %s %s failed (%s); retry %d in %.1f s", method, _path(url), _describe(problem),
-                     attempt, delay)
+            log.info(
+                "Zoom %s %s failed (%s); retry %d in %.1f s", method, _path(url), _describe(problem), attempt, delay
+            )
             self.sleep(delay)
 
     def _may_retry(self, attempt: int, started: float, delay: float | None) -> bool:
@@ -243,13 +287,19 @@ class ZoomClient:
             return ZoomUnavailable(
                 f"Zoom answered HTTP {problem.status_code} to {method} {_path(url)} {attempts} times; "
                 "Zoom may be having trouble: try again later",
-                status=problem.status_code, code=body.get("code"), zoom_message=body.get("message", ""),
-                request_id=_request_id(problem))
-        return ZoomUnavailable(f"cannot reach Zoom for {method} {_path(url)} after {attempts} attempts "
-                               f"({_describe(problem)}): check the network and OPSFLOW_ZOOM_API_URL")
+                status=problem.status_code,
+                code=body.get("code"),
+                zoom_message=body.get("message", ""),
+                request_id=_request_id(problem),
+            )
+        return ZoomUnavailable(
+            f"cannot reach Zoom for {method} {_path(url)} after {attempts} attempts "
+            f"({_describe(problem)}): check the network and OPSFLOW_ZOOM_API_URL"
+        )
 
-    def _rate_limited(self, response: requests.Response, retry_at: datetime | None, method: str,
-                      url: str) -> ZoomRateLimited:
+    def _rate_limited(
+        self, response: requests.Response, retry_at: datetime | None, method: str, url: str
+    ) -> ZoomRateLimited:
         kind = response.headers.get("X-RateLimit-Type", "QPS")
         category = response.headers.get("X-RateLimit-Category", "")
         if kind.lower() == "daily-limit":
@@ -259,35 +309,56 @@ class ZoomClient:
             what = f"the per-second {category} limit".replace("  ", " ")
         when = f"; try again after {retry_at:%Y-%m-%d %H:%M} UTC" if retry_at else "; try again in a minute"
         body = _json(response)
-        return ZoomRateLimited(f"Zoom's rate limit reached for {method} {_path(url)} ({what}){when}",
-                               retry_at=retry_at, limit_type=kind, status=429, code=body.get("code"),
-                               zoom_message=body.get("message", ""), request_id=_request_id(response))
+        return ZoomRateLimited(
+            f"Zoom's rate limit reached for {method} {_path(url)} ({what}){when}",
+            retry_at=retry_at,
+            limit_type=kind,
+            status=429,
+            code=body.get("code"),
+            zoom_message=body.get("message", ""),
+            request_id=_request_id(response),
+        )
 
     def _error(self, response: requests.Response, method: str, path: str) -> ZoomError:
         body = _json(response)
         code = body.get("code")
         message = str(body.get("message") or response.reason or "")
-        fields = {"status": response.status_code, "code": code, "zoom_message": message,
-                  "request_id": _request_id(response)}
+        fields = {
+            "status": response.status_code,
+            "code": code,
+            "zoom_message": message,
+            "request_id": _request_id(response),
+        }
         if response.status_code == 401:
-            return ZoomAuthError(f"Zoom rejected the access token for {method} {path} even after renewing it "
-                                 f"({message}): check that the app is activated", **fields)
+            return ZoomAuthError(
+                f"Zoom rejected the access token for {method} {path} even after renewing it "
+                f"({message}): check that the app is activated",
+                **fields,
+            )
         if code == 4700 or "scope" in message.lower():
             scopes = re.findall(r"[a-z_]+:[a-z_]+(?::[a-z_]+)*", message)
             named = ", ".join(scopes) or "the one it names"
-            return ZoomScopeError(f"the Zoom app lacks the scope {named} needed for {method} {path}: add it "
-                                  f"under Scopes in your app on the Zoom App Marketplace ({message})",
-                                  scopes=scopes, **fields)
+            return ZoomScopeError(
+                f"the Zoom app lacks the scope {named} needed for {method} {path}: add it "
+                f"under Scopes in your app on the Zoom App Marketplace ({message})",
+                scopes=scopes,
+                **fields,
+            )
         if code == 1001:
-            return ZoomNotFoundError(f"Zoom user not found ({message}): check `host` in the job file's [zoom] "
-                                     "table", **fields)
+            return ZoomNotFoundError(
+                f"Zoom user not found ({message}): check `host` in the job file's [zoom] table", **fields
+            )
         if code in (3001, 3000) and response.status_code == 404:
             return ZoomNotFoundError(f"not found on Zoom: {method} {path} ({message})", **fields)
         if code == 200:
-            return ZoomPlanError(f"Zoom refused {method} {path}: it needs a paid plan (Pro or higher) or a "
-                                 f"permission the account lacks ({message})", **fields)
-        return ZoomApiError(f"Zoom API error on {method} {path}: HTTP {response.status_code}, code {code}: "
-                            f"{message}", **fields)
+            return ZoomPlanError(
+                f"Zoom refused {method} {path}: it needs a paid plan (Pro or higher) or a "
+                f"permission the account lacks ({message})",
+                **fields,
+            )
+        return ZoomApiError(
+            f"Zoom API error on {method} {path}: HTTP {response.status_code}, code {code}: {message}", **fields
+        )
 
 
 def encode_id(value: str | int) -> str:
@@ -326,12 +397,12 @@ def _retry_after(response: requests.Response, now: datetime) -> datetime | None:
             moment = parse(value)
         except (ValueError, TypeError):
             continue
-        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     return None
 
 
 def _next_utc_midnight(now: datetime) -> datetime:
-    return (now.astimezone(timezone.utc) + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return (now.astimezone(UTC) + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def _path(url: str) -> str:

@@ -82,7 +82,9 @@ def runner_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def create_meeting(store: Store, zoom: Zoom, event: Event, now: datetime, *, owner: str | None = None) -> MeetingOutcome:
+def create_meeting(
+    store: Store, zoom: Zoom, event: Event, now: datetime, *, owner: str | None = None
+) -> MeetingOutcome:
     """Make sure the event has its Zoom meeting; safe to run again, and from several processes at once."""
     spec = event.spec.zoom
     if spec is None:
@@ -93,15 +95,24 @@ def create_meeting(store: Store, zoom: Zoom, event: Event, now: datetime, *, own
         row = db.get_zoom_meeting(conn, event.id)
         if row is not None and row["state"] == "created":
             return MeetingOutcome("exists", event.id, dict(row), f"meeting {row['meeting_id']} already exists")
-        claim = {"state": "creating", "lease_owner": owner, "lease_until": now + LEASE,
-                 "kind": spec.kind, "host": spec.host}
+        claim = {
+            "state": "creating",
+            "lease_owner": owner,
+            "lease_until": now + LEASE,
+            "kind": spec.kind,
+            "host": spec.host,
+        }
         if row is None:
             is_ours = db.claim_zoom_meeting(conn, {"event_id": event.id, **claim}, now)
         else:
             is_ours = db.take_zoom_lease(conn, event.id, claim, now)
         if not is_ours:
-            return MeetingOutcome("busy", event.id, dict(row) if row else None,
-                                  "another run is creating the meeting right now; try again in a few minutes")
+            return MeetingOutcome(
+                "busy",
+                event.id,
+                dict(row) if row else None,
+                "another run is creating the meeting right now; try again in a few minutes",
+            )
         must_search = row is not None  # an earlier attempt may have reached Zoom
 
     try:
@@ -181,8 +192,9 @@ def _created(store: Store, event_id: str) -> dict[str, Any]:
     return row
 
 
-def _record(store: Store, zoom: Zoom, event: Event, meeting: dict[str, Any], body: dict[str, Any], now: datetime,
-            action: str) -> MeetingOutcome:
+def _record(
+    store: Store, zoom: Zoom, event: Event, meeting: dict[str, Any], body: dict[str, Any], now: datetime, action: str
+) -> MeetingOutcome:
     values = {
         "state": "created",
         "meeting_id": int(meeting["id"]),
@@ -210,8 +222,10 @@ def _zoom_survey(zoom: Zoom, event: Event, row: dict[str, Any]) -> str:
     if survey is None or not survey.zoom_survey or row["kind"] != "meeting":
         return ""
     if "{" in survey.url:
-        return ("; the survey link has personal placeholders ({email}, {token}), so it is not set as Zoom's "
-                "post-meeting survey, which shows one link to everyone")
+        return (
+            "; the survey link has personal placeholders ({email}, {token}), so it is not set as Zoom's "
+            "post-meeting survey, which shows one link to everyone"
+        )
     try:
         zoom.set_survey_link(row["meeting_id"], survey.url)
     except InputError as exc:
@@ -225,8 +239,9 @@ def _release(store: Store, event_id: str, now: datetime) -> None:
         db.update_zoom_meeting(conn, event_id, {"lease_owner": None, "lease_until": None}, now)
 
 
-def sync_after_apply(store: Store, make_zoom, events: list[Event], now: datetime, *,
-                     dry_run: bool = False) -> list[MeetingOutcome]:
+def sync_after_apply(
+    store: Store, make_zoom, events: list[Event], now: datetime, *, dry_run: bool = False
+) -> list[MeetingOutcome]:
     """After `apply`: update meetings whose job file changed them, delete those of cancelled events.
 
     `make_zoom()` is called only when Zoom has to be told something, so apply needs no credentials

@@ -41,3 +41,13 @@ def test_checkout_finds_templates():
 
     assert builtin_templates_dir() == REPO / "templates"
     assert (builtin_templates_dir() / "en" / "invitation.j2").is_file()
+
+
+def test_each_subpackage_names_every_module_it_holds():
+    """The layout is the map: each subpackage's docstring names each of its modules."""
+    package = REPO / "opsflow"
+    for init in package.glob("*/__init__.py"):
+        doc = init.read_text(encoding="utf-8").split('"""')[1]
+        modules = [p.stem for p in init.parent.glob("*.py") if p.stem not in ("__init__", "__main__")]
+        missing = [m for m in modules if f"`{m}`" not in doc]
+        assert missing == [], f"{init.relative_to(REPO)} does not name {missing}"

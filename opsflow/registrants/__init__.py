@@ -1,5 +1,9 @@
-"""Registrants: the registration form's CSV (`csvfile`), the roster in the store (`roster`), and
-registration with Zoom for personal join links (`zoomsync`). `sync_registrants` is the step."""
+"""Registrants; `sync_registrants` is the `registrants.sync` step.
+
+- `csvfile`: the registration form's CSV: encodings, column names, bad rows, duplicates.
+- `roster`: the registrants in the store: incremental import, add, cancel, list, purge.
+- `zoomsync`: registration with Zoom for personal join links, and Zoom's own registrations pulled in.
+"""
 
 from __future__ import annotations
 

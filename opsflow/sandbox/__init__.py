@@ -1,1 +1,7 @@
-"""Stand-ins for outside systems that speak their real protocols on loopback, for tests and demos."""
+"""Stand-ins for outside systems that speak their real protocols on loopback, for tests and demos.
+
+- `zoom`: the fake Zoom (OAuth and the /v2 endpoints opsflow calls, with faults and quirks);
+  `zoom_state` its meetings and registrants, `zoom_reports` its ended meetings and reports.
+- `zoom_cli`: `python -m opsflow.sandbox.zoom`, the fake Zoom from a terminal, faults as options.
+- `demo`: `opsflow demo`, a whole seminar against the fake Zoom with a jumping clock.
+"""

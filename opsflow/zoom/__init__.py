@@ -1,4 +1,9 @@
-"""Zoom: the only package that speaks to Zoom's API (`client` transport, `api` endpoints)."""
+"""Zoom: the only package that speaks to Zoom's API.
+
+- `client`: the HTTP transport: OAuth token cache, timeouts, retries, pacing, pagination, typed errors.
+- `api`: the endpoints opsflow calls (`Zoom`), one method each.
+- `meeting`: the seminar's meeting: created once (claimed, found again after a crash), updated, deleted.
+"""
 
 from __future__ import annotations
 

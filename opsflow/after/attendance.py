@@ -124,16 +124,17 @@ def _unique_index(registrants: list[RegistrantRef], key: Callable[[RegistrantRef
 
 def _merged_seconds(segments: list[Segment]) -> int:
     """Seconds covered by the union of the segments' intervals."""
-    total, current_start, current_end = 0.0, None, None
+    total = 0.0
+    current: tuple[datetime, datetime] | None = None  # (start, end) of the interval being merged
     for segment in sorted(segments, key=lambda s: s.join_at):
-        if current_end is None or segment.join_at > current_end:
-            if current_end is not None:
-                total += (current_end - current_start).total_seconds()
-            current_start, current_end = segment.join_at, segment.leave_at
-        elif segment.leave_at > current_end:
-            current_end = segment.leave_at
-    if current_end is not None:
-        total += (current_end - current_start).total_seconds()
+        if current is None or segment.join_at > current[1]:
+            if current is not None:
+                total += (current[1] - current[0]).total_seconds()
+            current = (segment.join_at, segment.leave_at)
+        elif segment.leave_at > current[1]:
+            current = (current[0], segment.leave_at)
+    if current is not None:
+        total += (current[1] - current[0]).total_seconds()
     return int(total)
 
 
@@ -178,6 +179,8 @@ def attendance(
         in_meeting = [s for s in group if not s.is_waiting_room]
         minutes = _merged_seconds(in_meeting) // 60
         registrant = found.get(key)
+        email: str | None  # a guest may have given no address
+        matched_by: str | None  # None for a guest
         if registrant is not None:
             name, email = registrant.name, registrant.email
             matched_by = next(m for m in MATCH_ORDER if m in how[key])

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
+from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 
 def attendance_chart(points: list[tuple[datetime, int]], tz: ZoneInfo, title: str = "") -> bytes:
@@ -17,7 +21,8 @@ def attendance_chart(points: list[tuple[datetime, int]], tz: ZoneInfo, title: st
 
     figure, axes = plt.subplots(figsize=(6.4, 3.2), dpi=100)
     try:
-        times = [t.astimezone(tz).replace(tzinfo=None) for t, _ in points]
+        # matplotlib plots datetimes (its date converter), but its stubs only list numeric arrays.
+        times = cast("ArrayLike", [t.astimezone(tz).replace(tzinfo=None) for t, _ in points])
         axes.fill_between(times, [n for _, n in points], step="post", alpha=0.25, color="#1f6feb")
         axes.step(times, [n for _, n in points], where="post", color="#1f6feb", linewidth=1.5)
         axes.set_ylabel("participants")

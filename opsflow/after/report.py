@@ -140,7 +140,7 @@ def report_summary(store: Store, event_id: str) -> dict[str, Any]:
         )
         for p in people
     ]
-    numbers = summary_numbers(refs, registrations)
+    numbers: dict[str, Any] = summary_numbers(refs, registrations)  # the figures, then lists added below
     by_org: dict[str, dict[str, int]] = {}
     for r in active_people:
         by_org.setdefault(r["organization"] or "-", {"registered": 0, "attended": 0})["registered"] += 1

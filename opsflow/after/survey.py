@@ -95,7 +95,9 @@ def post_webhook(store: Store, settings: Settings, event: Event, now: datetime) 
         people = db.list_registrants(conn, event.id, status="active")
         attended = {a["registrant_id"] for a in db.list_attendance(conn, event.id) if a["is_attended"]}
     recipients = []
+    survey = event.spec.survey
     for p in people:
+        assert survey is not None  # send_survey, the caller, refuses an event without [survey]
         person = recipient_context(dict(p), None)
         recipients.append(
             {
@@ -104,7 +106,7 @@ def post_webhook(store: Store, settings: Settings, event: Event, now: datetime) 
                 "organization": p["organization"],
                 "token": p["survey_token"],
                 "attended": p["id"] in attended,
-                "survey_url": survey_url(event.spec.survey.url, person, p["survey_token"] or ""),
+                "survey_url": survey_url(survey.url, person, p["survey_token"] or ""),
             }
         )
     payload = {

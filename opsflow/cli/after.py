@@ -218,6 +218,7 @@ def summary(app, event: str, do_send: bool, fmt: str) -> None:
         return
     message = preview_message(store, app.settings, stored, "summary", now())
     part = message.get_body(preferencelist=("plain",) if fmt == "text" else ("html",))
+    assert part is not None  # build_message always writes a text and an HTML part
     if fmt == "text":
         click.echo(f"Subject: {message['Subject']}\n")
     click.echo(part.get_content(), nl=False)

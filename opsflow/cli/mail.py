@@ -168,6 +168,7 @@ def preview(app, event: str, kind: str, to: str | None, fmt: str) -> None:
         click.echo(message.as_bytes(), nl=False)
         return
     part = message.get_body(preferencelist=("plain",) if fmt == "text" else ("html",))
+    assert part is not None  # build_message always writes a text and an HTML part
     if fmt == "text":
         click.echo(f"Subject: {message['Subject']}\nTo: {message['To']}\n")
     click.echo(part.get_content(), nl=False)

@@ -6,7 +6,6 @@ invalid input; `--debug` shows the traceback instead.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -274,4 +273,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()  # click exits the process itself; main() returns nothing to pass to sys.exit

@@ -24,9 +24,10 @@ def _print(outcome, as_json: bool) -> None:
         )
         return
     click.echo(f"{outcome.event_id}: {outcome.message}")
-    for key in SHOWN[1:] if record else ():
-        if record[key] is not None:
-            click.echo(f"  {key:<17}{record[key]}")
+    if record:
+        for key in SHOWN[1:]:
+            if record[key] is not None:
+                click.echo(f"  {key:<17}{record[key]}")
 
 
 dry_run_option = dry_run("Show what would be sent to Zoom; call nothing.")

@@ -66,13 +66,13 @@ def diff_event(event: Event, steps: list[Step], row, existing: list, now: dateti
     if row is None:
         if event.spec.event.cancelled:
             return [Change("add-event", None, "new event, cancelled: no steps planned", values)]
-        changes = [Change("add-event", None, f"new event, {len(steps)} steps planned", values)]
+        changes: list[Change] = [Change("add-event", None, f"new event, {len(steps)} steps planned", values)]
         changes += [Change("add-step", s.key, "", _step_values(s, now)) for s in steps]
         return changes
     if row["spec_hash"] == values["spec_hash"] and row["source_path"] == values["source_path"]:
         return []
 
-    changes: list[Change] = []
+    changes = []
     moved = row["start_at"] != event.start_at or row["end_at"] != event.end_at
     notify = event.spec.event.notify_changes and _was_invited(existing)
     if event.spec.event.cancelled:
@@ -202,7 +202,8 @@ def _note_files(conn, event: Event, now: datetime) -> list[Change]:
     old = db.get_job_file(conn, str(event.path.resolve()))
     changes = []
     if (
-        csv_stat is not None
+        csv is not None  # always so when csv_stat is set; mypy cannot see it
+        and csv_stat is not None
         and old is not None
         and old["csv_path"] == str(csv.resolve())
         and (old["csv_mtime_ns"], old["csv_size"]) != csv_stat

@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 from opsflow.core.errors import ConfigError
@@ -226,7 +227,9 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: Path | 
     if dotenv_path is not None and Path(dotenv_path).is_file():
         values.update(_read_dotenv(Path(dotenv_path)))
     values.update({k: v for k, v in (os.environ if environ is None else environ).items() if k.startswith("OPSFLOW_")})
-    kwargs: dict[str, object] = {}
+    # Any, not object: convert() gives each attribute the type of its field, and an Invalid stands in for
+    # any field by design (Settings.__getattribute__ raises it when read), which no static type can say.
+    kwargs: dict[str, Any] = {}
     for attr, var in _ATTRS.items():
         raw = values.get(var, "").strip()
         if raw:

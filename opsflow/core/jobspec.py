@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 
 from opsflow.core import timeexpr
 from opsflow.core.errors import JobFileError, JobFileErrors, TimeExprError
@@ -280,14 +281,14 @@ def load_job(path: Path) -> Event:
     if deep is not None:
         raise JobFileErrors([too_deep(name, deep)])
     try:
-        data = tomllib.loads(text)
+        table = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise JobFileErrors([syntax_error(name, text, str(exc))]) from None
     except RecursionError:  # tomllib recurses for each [ or {; the depth check above should prevent it
         raise JobFileErrors([too_deep(name, None)]) from None
     lines = locate_keys(text)
     try:
-        spec = JobFile.model_validate(data)
+        spec = JobFile.model_validate(table)
     except ValidationError as exc:
         problems: dict[str, JobFileError] = {}
         for err in exc.errors():  # a union reports once per member: keep one problem per key
@@ -378,7 +379,7 @@ def _time_expressions(spec: JobFile) -> list[tuple[str, str]]:
     return found
 
 
-def _pydantic_error(name: str, lines: dict[str, int], err: dict[str, Any]) -> JobFileError:
+def _pydantic_error(name: str, lines: dict[str, int], err: ErrorDetails) -> JobFileError:
     loc = tuple(err["loc"])
     # A union (`str | int`) reports each member; keep the key, not the member name.
     loc = tuple(p for p in loc if p not in ("str", "int", "list[MailEntry]") and not str(p).startswith("function-"))

@@ -74,7 +74,8 @@ def parse(text: str) -> TimeExpr:
     rest = lowered[match.end() :].strip()
     offset_part, at, time_part = rest.partition("@")
     offset_part = offset_part.strip()
-    sign, terms = 1, ()
+    sign = 1
+    terms: tuple[tuple[int, str], ...] = ()
     if offset_part:
         if offset_part[0] not in "+-":
             raise _fail(stripped, f"expected '+', '-' or '@' after {anchor!r}")

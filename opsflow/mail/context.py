@@ -15,8 +15,9 @@ from opsflow.core.config import Settings
 from opsflow.core.jobspec import Event
 from opsflow.mail.render import date_text, meeting_id_text, reminder_when
 
+SAMPLE_EMAIL = "t-yamada@city.example.lg.jp"  # typed str on its own: the dict's values are str | None
 SAMPLE_RECIPIENT = {
-    "email": "t-yamada@city.example.lg.jp",
+    "email": SAMPLE_EMAIL,
     "name": "山田 太郎",
     "organization": "石川県加賀市",
     "department": "政策戦略部",
@@ -32,7 +33,8 @@ def event_context(
     spec = event.spec.event
     language = spec.language
     local_start, local_end = event.local(event.start_at), event.local(event.end_at)
-    has_meeting = meeting is not None and meeting.get("state") == "created"
+    # The meeting only once Zoom has created it: None otherwise, so that mypy sees the narrowing.
+    created = meeting if meeting is not None and meeting.get("state") == "created" else None
     return {
         "id": event.id,
         "title": spec.title,
@@ -46,9 +48,9 @@ def event_context(
         "end_time": f"{local_end:%H:%M}",
         "timezone": str(event.tz),
         "speakers": [s.model_dump() for s in spec.speakers],
-        "join_url": meeting["join_url"] if has_meeting else None,
-        "meeting_id": meeting_id_text(meeting["meeting_id"]) if has_meeting else None,
-        "passcode": meeting.get("passcode") if has_meeting else None,
+        "join_url": created["join_url"] if created is not None else None,
+        "meeting_id": meeting_id_text(created["meeting_id"]) if created is not None else None,
+        "passcode": created.get("passcode") if created is not None else None,
         "previous_date_text": date_text(previous[0], previous[1], event.tz, language) if previous else None,
         "ics_attached": ics_attached,
     }

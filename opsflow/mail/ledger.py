@@ -361,7 +361,12 @@ def _dry_run(store: Store, report: BatchReport, recipients: list[str], at: datet
     for email in recipients:
         row = rows.get(email)
         state = row["state"] if row else "pending"
-        if resend or state == "pending" or (state == "deferred" and (row["next_attempt_at"] or at) <= at):
+        # A deferred state always comes from a row; `row is not None` says so to mypy.
+        if (
+            resend
+            or state == "pending"
+            or (state == "deferred" and row is not None and (row["next_attempt_at"] or at) <= at)
+        ):
             report.would_send.append(email)
         elif state == "sent":
             report.already_sent += 1

@@ -77,7 +77,7 @@ def build_message(
                 f"{to_email!r}: the {label} contains a line break; fix it in the registrants or the template"
             )
     message_id = make_msgid(domain=sender.domain)
-    headers = [  # raw values; each writer encodes them
+    headers: list[tuple[str, str | tuple[str, str]]] = [  # raw values; each writer encodes them
         ("From", (sender.display_name, sender.addr_spec)),
         ("To", (to_name, to_email)),
         ("Subject", rendered.subject),
@@ -166,7 +166,7 @@ def _with_email_package(
         message[name] = Address(display_name=value[0], addr_spec=value[1]) if isinstance(value, tuple) else value
     message.set_content(rendered.text, charset="utf-8")
     message.add_alternative(rendered.html, subtype="html", charset="utf-8")
-    html_part = message.get_payload()[1]
+    html_part = list(message.iter_parts())[1]  # the same part as get_payload()[1], typed as a MIMEPart
     for item in attachments:
         maintype, subtype = item.mime_type.split("/", 1)
         if item.content_id:

@@ -392,10 +392,10 @@ def preview_message(
     if to is None:
         people = recipients_for(store, event, target) or recipients_for(store, event, Target("", "invitation"))
         if not people:
-            from opsflow.mail.context import SAMPLE_RECIPIENT
+            from opsflow.mail.context import SAMPLE_EMAIL, SAMPLE_RECIPIENT
 
-            factory._cache[SAMPLE_RECIPIENT["email"]] = dict(SAMPLE_RECIPIENT)
-            people = [SAMPLE_RECIPIENT["email"]]
+            factory._cache[SAMPLE_EMAIL] = dict(SAMPLE_RECIPIENT)
+            people = [SAMPLE_EMAIL]
         to = people[0]
     return message_from_bytes(factory(to.strip().lower()).as_bytes(), policy=default)
 

@@ -194,6 +194,7 @@ class SmtpTransport:
         if reply.code == 421:
             self.close()
             raise Disconnected(str(reply))
+        assert self.smtp is not None  # only called with the reply of a command just sent on the open line
         try:
             self.smtp.rset()
         except (smtplib.SMTPException, OSError):

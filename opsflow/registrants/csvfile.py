@@ -209,7 +209,9 @@ class _RowReader:
 
     def __init__(self, headers: list[str], chosen: dict[str, int | None]) -> None:
         self.width = len(headers)
-        self.email = chosen["email"]
+        email = chosen["email"]
+        assert email is not None  # read_csv refuses a file without an email column before reading rows
+        self.email: int = email
         self.name = chosen["name"]
         self.family = chosen["family_name"]
         self.given = chosen["given_name"]
@@ -337,12 +339,12 @@ def _decode(data: bytes, encoding: str | None, source: str, force: str) -> tuple
             return text, "utf-8"
         try:
             # cp932, not shift_jis: only Microsoft's table has 髙, 﨑 and the other vendor characters.
-            text = data.decode("cp932")
+            cp932: str | None = data.decode("cp932")
         except UnicodeDecodeError:
-            text = None
+            cp932 = None
         # Python's cp932 decodes bytes that Excel never writes instead of failing: another encoding.
-        if text is not None and not _CP932_UNUSED.search(text):
-            return text, "cp932"
+        if cp932 is not None and not _CP932_UNUSED.search(cp932):
+            return cp932, "cp932"
         raise InputError(
             f"cannot read {source}: it is neither UTF-8 nor CP932 (Shift_JIS) text; "
             f'save it from Excel as "CSV UTF-8", or {force}'
@@ -413,13 +415,13 @@ def _choose_columns(headers: list[str], wanted: dict[str, str], place: str) -> d
     for role, header in wanted.items():
         if not header.strip():
             continue  # "" turns the role off
-        i = headers.index(header.strip()) if header.strip() in headers else by_key.get(_header_key(header))
-        if i is None:
+        found = headers.index(header.strip()) if header.strip() in headers else by_key.get(_header_key(header))
+        if found is None:
             raise InputError(
                 f'{place}: [registrants.columns] {role} = "{header}" is not a column of '
                 f"the file; the columns are: {', '.join(headers)}"
             )
-        chosen[role] = i
+        chosen[role] = found
     if "email" not in wanted:
         emails = _role_columns(headers, "email")
         if len(emails) > 1:
@@ -434,10 +436,10 @@ def _choose_columns(headers: list[str], wanted: dict[str, str], place: str) -> d
         if role in wanted:
             continue
         for candidate in CANDIDATES[role]:
-            i = by_key.get(_header_key(candidate))
-            if i is not None and i not in claimed:
-                chosen[role] = i
-                claimed.add(i)
+            col = by_key.get(_header_key(candidate))
+            if col is not None and col not in claimed:
+                chosen[role] = col
+                claimed.add(col)
                 break
     return chosen
 

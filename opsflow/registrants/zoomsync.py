@@ -17,7 +17,7 @@ from opsflow.core.jobspec import Event
 from opsflow.registrants.csvfile import normalise_email, split_name
 from opsflow.store import Store
 from opsflow.zoom import Zoom
-from opsflow.zoom.api import BATCH_SIZE
+from opsflow.zoom.api import BATCH_SIZE, Kind
 
 
 @dataclass
@@ -90,7 +90,7 @@ def sync_zoom(store: Store, zoom: Zoom, event: Event, now: datetime) -> SyncRepo
 
 
 def _pull(
-    store: Store, zoom: Zoom, event_id: str, kind: str, meeting_id: int, now: datetime, report: SyncReport
+    store: Store, zoom: Zoom, event_id: str, kind: Kind, meeting_id: int, now: datetime, report: SyncReport
 ) -> None:
     """Record Zoom's registrants: links we lack, and people who registered on Zoom's page.
 

@@ -88,7 +88,7 @@ def run_demo(folder: Path, echo: Callable[[str], None] = print) -> DemoResult:
         apply_events(store, [event], clock.now())
         sync_after_apply(store, lambda: zoom, [event], clock.now())
         echo(f"{_local(event, clock.now())}  applied {event.id}: {event.title}")
-        steps_run, held, surveyed = 0, False, False
+        steps_run, held, surveyed = 0, False, 0  # surveyed: answers imported, 0 until the survey goes out
         while True:
             with store.read() as conn:
                 due = db.next_due_at(conn)
@@ -207,9 +207,11 @@ def write_index(outbox: Path) -> int:
         for part in message.walk():  # inline images become data: URLs, so the page shows the chart
             cid = part.get("Content-ID")
             if cid and part.get_content_maintype() == "image":
-                data = base64.b64encode(part.get_payload(decode=True)).decode()
+                payload = part.get_payload(decode=True)
+                assert isinstance(payload, bytes)  # a part that is not multipart decodes to bytes
+                data = base64.b64encode(payload).decode()
                 shown = shown.replace(f"cid:{cid.strip('<>')}", f"data:{part.get_content_type()};base64,{data}")
-        attachments = ", ".join(p.get_filename() for p in message.iter_attachments() if p.get_filename())
+        attachments = ", ".join(name for p in message.iter_attachments() if (name := p.get_filename()))
         rows.append(
             f"<details><summary><b>{html.escape(str(message['Subject']))}</b> &mdash; "
             f"{html.escape(str(message['To']))} &mdash; {html.escape(str(message['Date']))} "

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import quote
 
 import requests
@@ -323,7 +323,7 @@ class ZoomClient:
         body = _json(response)
         code = body.get("code")
         message = str(body.get("message") or response.reason or "")
-        fields = {
+        fields: _ErrorFields = {
             "status": response.status_code,
             "code": code,
             "zoom_message": message,
@@ -366,6 +366,15 @@ def encode_id(value: str | int) -> str:
     text = str(value)
     once = quote(text, safe="")
     return quote(once, safe="") if text.startswith("/") or "//" in text else once
+
+
+class _ErrorFields(TypedDict):
+    """The keyword arguments that every ZoomError takes, as `_error` passes them on."""
+
+    status: int | None
+    code: int | None
+    zoom_message: str
+    request_id: str | None
 
 
 def _json(response: requests.Response) -> dict:

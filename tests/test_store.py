@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ from opsflow import store as db
 from opsflow.core.errors import StoreError
 from opsflow.store import HEAD, Store, open_store
 
-T0 = datetime(2027, 1, 21, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2027, 1, 21, 9, 0, tzinfo=UTC)
 
 
 def _event_values(event_id: str = "s1") -> dict:
@@ -28,7 +28,7 @@ def test_new_database_is_migrated_to_head(db_url):
     assert store.schema_version() == HEAD
     with store.read() as conn:
         tables = set(sa.inspect(conn).get_table_names())
-    assert {"events", "steps", "registrants", "deliveries", "attendance", "schema_migrations"} <= tables
+    assert {"events", "steps", "registrants", "deliveries", "attendance", "alembic_version"} <= tables
     assert store.migrate() == []  # a second run applies nothing
     store.dispose()
 
@@ -59,7 +59,7 @@ def test_times_come_back_aware_utc(db_url):
         db.insert_event(conn, {**_event_values(), "start_at": T0.astimezone(jst)}, T0)
     with store.read() as conn:
         row = db.get_event(conn, "s1")
-    assert row["start_at"] == T0 and row["start_at"].tzinfo == timezone.utc
+    assert row["start_at"] == T0 and row["start_at"].tzinfo == UTC
     store.dispose()
 
 
@@ -116,10 +116,13 @@ def test_missing_folder(tmp_path):
 def test_newer_schema_is_refused(tmp_path):
     url = f"sqlite:///{tmp_path / 'opsflow.db'}"
     store = open_store(url)
-    with store.begin() as conn:
-        conn.execute(db.schema_migrations.insert().values(version=HEAD + 1, name="future", applied_at=T0))
-    with pytest.raises(StoreError, match=rf"has schema version {HEAD + 1}, newer than this opsflow knows \({HEAD}\); upgrade opsflow"):
+    with store.begin() as conn:  # as a later opsflow's Alembic revision would leave it
+        conn.execute(db.alembic_version.update().values(version_num=f"{HEAD + 1:04d}"))
+    message = rf"has schema version {HEAD + 1}, newer than this opsflow knows \({HEAD}\); upgrade opsflow"
+    with pytest.raises(StoreError, match=message):
         store.migrate()
+    with pytest.raises(StoreError, match=message):
+        store.schema_version()
     store.dispose()
 
 

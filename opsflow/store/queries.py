@@ -2,24 +2,73 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from opsflow.store.schema import (
-    attendance, deliveries, events, job_files, registrants, report_rows, steps, survey_responses, zoom_meetings,
+    attendance,
+    deliveries,
+    events,
+    job_files,
+    registrants,
+    report_rows,
+    steps,
+    survey_responses,
+    zoom_meetings,
 )
 
-__all__ = ["get_event", "list_events", "insert_event", "update_event", "list_steps", "insert_step", "update_step",
-           "get_zoom_meeting", "claim_zoom_meeting", "take_zoom_lease", "update_zoom_meeting", "finish_step",
-           "list_registrants", "registrant_ids_by_email", "get_registrant", "insert_registrant", "lock_event", "lock_apply", "reopen_invitations", "list_job_files",
-           "get_job_file", "record_job_file", "forget_job_file", "replan_step", "update_registrant", "purge_event",
-           "claim_deliveries", "deliveries_to_send", "take_delivery", "mark_sent", "finish_delivery", "list_deliveries",
-           "delivery_counts", "set_deliveries", "registrants_by_email", "delivery_counts_by_event",
-           "replace_report_rows", "list_report_rows", "replace_attendance", "list_attendance",
-           "replace_survey_responses", "list_survey_responses", "due_steps", "next_due_at", "claim_step", "get_step",
-           "forget_zoom_registrations"]
+__all__ = [
+    "get_event",
+    "list_events",
+    "insert_event",
+    "update_event",
+    "list_steps",
+    "insert_step",
+    "update_step",
+    "get_zoom_meeting",
+    "claim_zoom_meeting",
+    "take_zoom_lease",
+    "update_zoom_meeting",
+    "finish_step",
+    "list_registrants",
+    "registrant_ids_by_email",
+    "get_registrant",
+    "insert_registrant",
+    "lock_event",
+    "lock_apply",
+    "reopen_invitations",
+    "list_job_files",
+    "get_job_file",
+    "record_job_file",
+    "forget_job_file",
+    "replan_step",
+    "update_registrant",
+    "purge_event",
+    "claim_deliveries",
+    "deliveries_to_send",
+    "take_delivery",
+    "mark_sent",
+    "finish_delivery",
+    "list_deliveries",
+    "delivery_counts",
+    "set_deliveries",
+    "registrants_by_email",
+    "delivery_counts_by_event",
+    "replace_report_rows",
+    "list_report_rows",
+    "replace_attendance",
+    "list_attendance",
+    "replace_survey_responses",
+    "list_survey_responses",
+    "due_steps",
+    "next_due_at",
+    "claim_step",
+    "get_step",
+    "forget_zoom_registrations",
+]
+
 
 def get_event(conn: Connection, event_id: str) -> sa.RowMapping | None:
     return conn.execute(sa.select(events).where(events.c.id == event_id)).mappings().first()
@@ -63,8 +112,12 @@ def get_zoom_meeting(conn: Connection, event_id: str) -> sa.RowMapping | None:
 def claim_zoom_meeting(conn: Connection, values: dict, now: datetime) -> bool:
     """Insert the `creating` row of an event's meeting; False when a row exists already (someone claimed it)."""
     row = {**values, "created_at": now, "updated_at": now}
-    statement = (_upsert_insert(conn, zoom_meetings).values(**row).on_conflict_do_nothing(index_elements=["event_id"])
-                 .returning(zoom_meetings.c.event_id))
+    statement = (
+        _upsert_insert(conn, zoom_meetings)
+        .values(**row)
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(zoom_meetings.c.event_id)
+    )
     return conn.execute(statement).first() is not None
 
 
@@ -76,8 +129,11 @@ def take_zoom_lease(conn: Connection, event_id: str, values: dict, now: datetime
     c = zoom_meetings.c
     result = conn.execute(
         zoom_meetings.update()
-        .where(c.event_id == event_id, c.state != "created",
-               sa.or_(c.lease_until.is_(None), c.lease_until <= now, c.lease_owner == values["lease_owner"]))
+        .where(
+            c.event_id == event_id,
+            c.state != "created",
+            sa.or_(c.lease_until.is_(None), c.lease_until <= now, c.lease_owner == values["lease_owner"]),
+        )
         .values(**values, updated_at=now)
     )
     return result.rowcount == 1
@@ -90,10 +146,16 @@ def update_zoom_meeting(conn: Connection, event_id: str, values: dict, now: date
 def finish_step(conn: Connection, event_id: str, key: str, state: str, now: datetime, error: str | None = None) -> None:
     """Record the outcome of step `key` of an event (a no-op when the event has no such step)."""
     conn.execute(
-        steps.update().where(steps.c.event_id == event_id, steps.c.key == key)
-        .values(state=state, last_error=error, finished_at=now, updated_at=now,
-                # a runner counted the attempt when it claimed the step; a command run by hand counts here
-                attempts=steps.c.attempts + sa.case((steps.c.state == "running", 0), else_=1))
+        steps.update()
+        .where(steps.c.event_id == event_id, steps.c.key == key)
+        .values(
+            state=state,
+            last_error=error,
+            finished_at=now,
+            updated_at=now,
+            # a runner counted the attempt when it claimed the step; a command run by hand counts here
+            attempts=steps.c.attempts + sa.case((steps.c.state == "running", 0), else_=1),
+        )
     )
 
 
@@ -122,8 +184,11 @@ def insert_registrant(conn: Connection, event_id: str, values: dict, now: dateti
     them): insert-or-update on the unique key, on SQLite and PostgreSQL alike."""
     row = {"event_id": event_id, **values, "created_at": now, "updated_at": now}
     changes = {k: v for k, v in row.items() if k not in ("event_id", "email", "created_at", "source")}
-    conn.execute(_upsert_insert(conn, registrants).values(**row)
-                 .on_conflict_do_update(index_elements=["event_id", "email"], set_=changes))
+    conn.execute(
+        _upsert_insert(conn, registrants)
+        .values(**row)
+        .on_conflict_do_update(index_elements=["event_id", "email"], set_=changes)
+    )
 
 
 def lock_event(conn: Connection, event_id: str) -> None:
@@ -154,8 +219,14 @@ def reopen_invitations(conn: Connection, event_id: str, now: datetime) -> int:
     return conn.execute(
         steps.update()
         .where(s.event_id == event_id, s.kind == "mail.invitation", s.state.in_(("done", "failed")))
-        .values(state="planned", retry_at=now, last_error="new registrants since it went out",
-                lease_owner=None, lease_until=None, updated_at=now)
+        .values(
+            state="planned",
+            retry_at=now,
+            last_error="new registrants since it went out",
+            lease_owner=None,
+            lease_until=None,
+            updated_at=now,
+        )
     ).rowcount
 
 
@@ -168,58 +239,107 @@ def purge_event(conn: Connection, event_id: str, now: datetime) -> int:
     (so every count stays). Returns the number of registrants purged."""
     r, a, d = registrants.c, attendance.c, deliveries.c
     purged = conn.execute(
-        registrants.update().where(r.event_id == event_id)
-        .values(email="purged-" + sa.cast(r.id, sa.String),
-                name="", family_name="", given_name="", department="", fields_json="{}", join_url=None,
-                zoom_registrant_id=None, row_number=None, updated_at=now)
+        registrants.update()
+        .where(r.event_id == event_id)
+        .values(
+            email="purged-" + sa.cast(r.id, sa.String),
+            name="",
+            family_name="",
+            given_name="",
+            department="",
+            fields_json="{}",
+            join_url=None,
+            zoom_registrant_id=None,
+            row_number=None,
+            updated_at=now,
+        )
     ).rowcount
     conn.execute(attendance.update().where(a.event_id == event_id).values(name="", email=None))
-    conn.execute(deliveries.update().where(d.event_id == event_id)
-                 .values(recipient="purged-" + sa.cast(d.id, sa.String), last_error=None, message_id=None))
+    conn.execute(
+        deliveries.update()
+        .where(d.event_id == event_id)
+        .values(recipient="purged-" + sa.cast(d.id, sa.String), last_error=None, message_id=None)
+    )
     conn.execute(report_rows.delete().where(report_rows.c.event_id == event_id))
-    conn.execute(survey_responses.update().where(survey_responses.c.event_id == event_id)
-                 .values(email=None, answers_json="{}"))
+    conn.execute(
+        survey_responses.update().where(survey_responses.c.event_id == event_id).values(email=None, answers_json="{}")
+    )
     conn.execute(events.update().where(events.c.id == event_id).values(purged_at=now, updated_at=now))
     return purged
 
 
 def _upsert_insert(conn: Connection, table: sa.Table):
     if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table)
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
 
 
 def claim_deliveries(conn: Connection, event_id: str, message_key: str, recipients: list[str], now: datetime) -> None:
     """Insert a `pending` row for each recipient who has none for this message (the claim)."""
     statement = _upsert_insert(conn, deliveries).on_conflict_do_nothing(
-        index_elements=["event_id", "recipient", "message_key"])
+        index_elements=["event_id", "recipient", "message_key"]
+    )
     for start in range(0, len(recipients), 1000):  # rows built a thousand at a time: memory stays flat
-        conn.execute(statement, [{"event_id": event_id, "recipient": r, "message_key": message_key,
-                                  "state": "pending", "created_at": now, "updated_at": now}
-                                 for r in recipients[start:start + 1000]])
+        conn.execute(
+            statement,
+            [
+                {
+                    "event_id": event_id,
+                    "recipient": r,
+                    "message_key": message_key,
+                    "state": "pending",
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for r in recipients[start : start + 1000]
+            ],
+        )
 
 
-def deliveries_to_send(conn: Connection, event_id: str, message_key: str, now: datetime, after_id: int,
-                       limit: int) -> list[sa.RowMapping]:
+def deliveries_to_send(
+    conn: Connection, event_id: str, message_key: str, now: datetime, after_id: int, limit: int
+) -> list[sa.RowMapping]:
     """The next rows (by id) that may be sent now: pending, or deferred and due again."""
     d = deliveries.c
-    query = (sa.select(deliveries)
-             .where(d.event_id == event_id, d.message_key == message_key, d.id > after_id,
-                    sa.or_(d.state == "pending",
-                           sa.and_(d.state == "deferred", sa.or_(d.next_attempt_at.is_(None), d.next_attempt_at <= now))))
-             .order_by(d.id).limit(limit))
+    query = (
+        sa.select(deliveries)
+        .where(
+            d.event_id == event_id,
+            d.message_key == message_key,
+            d.id > after_id,
+            sa.or_(
+                d.state == "pending",
+                sa.and_(d.state == "deferred", sa.or_(d.next_attempt_at.is_(None), d.next_attempt_at <= now)),
+            ),
+        )
+        .order_by(d.id)
+        .limit(limit)
+    )
     return list(conn.execute(query).mappings())
 
 
 # The two statements of every message, built once (building a statement costs more than running it).
-_TAKE = (deliveries.update()
-         .where(deliveries.c.id == sa.bindparam("p_id"), deliveries.c.state.in_(("pending", "deferred")))
-         .values(state="sending", attempts=deliveries.c.attempts + 1, updated_at=sa.bindparam("p_now")))
-_SENT = (deliveries.update().where(deliveries.c.id == sa.bindparam("p_id"))
-         .values(state="sent", sent_at=sa.bindparam("p_now"), updated_at=sa.bindparam("p_now"), last_error=None,
-                 next_attempt_at=None, message_id=sa.bindparam("p_message_id")))
+_TAKE = (
+    deliveries.update()
+    .where(deliveries.c.id == sa.bindparam("p_id"), deliveries.c.state.in_(("pending", "deferred")))
+    .values(state="sending", attempts=deliveries.c.attempts + 1, updated_at=sa.bindparam("p_now"))
+)
+_SENT = (
+    deliveries.update()
+    .where(deliveries.c.id == sa.bindparam("p_id"))
+    .values(
+        state="sent",
+        sent_at=sa.bindparam("p_now"),
+        updated_at=sa.bindparam("p_now"),
+        last_error=None,
+        next_attempt_at=None,
+        message_id=sa.bindparam("p_message_id"),
+    )
+)
 
 
 def take_delivery(conn: Connection, delivery_id: int, now: datetime) -> bool:
@@ -237,8 +357,9 @@ def finish_delivery(conn: Connection, delivery_id: int, values: dict, now: datet
     conn.execute(deliveries.update().where(deliveries.c.id == delivery_id).values(**values, updated_at=now))
 
 
-def list_deliveries(conn: Connection, event_id: str, *, state: str | None = None,
-                    message_key: str | None = None) -> list[sa.RowMapping]:
+def list_deliveries(
+    conn: Connection, event_id: str, *, state: str | None = None, message_key: str | None = None
+) -> list[sa.RowMapping]:
     d = deliveries.c
     query = sa.select(deliveries).where(d.event_id == event_id).order_by(d.message_key, d.id)
     if state is not None:
@@ -256,8 +377,16 @@ def delivery_counts(conn: Connection, event_id: str, message_key: str | None = N
     return {state: count for state, count in conn.execute(query)}
 
 
-def set_deliveries(conn: Connection, event_id: str, values: dict, now: datetime, *, states: tuple[str, ...],
-                   message_key: str | None = None, recipients: list[str] | None = None) -> int:
+def set_deliveries(
+    conn: Connection,
+    event_id: str,
+    values: dict,
+    now: datetime,
+    *,
+    states: tuple[str, ...],
+    message_key: str | None = None,
+    recipients: list[str] | None = None,
+) -> int:
     """Change the rows in `states` (of one message, of some recipients); returns how many changed."""
     d = deliveries.c
     query = deliveries.update().where(d.event_id == event_id, d.state.in_(states))
@@ -276,8 +405,9 @@ def registrants_by_email(conn: Connection, event_id: str, emails: list[str]) -> 
 def delivery_counts_by_event(conn: Connection, event_ids: list[str]) -> dict[str, dict[str, int]]:
     """{event id: {state: count}} for several events in one query."""
     d = deliveries.c
-    query = (sa.select(d.event_id, d.state, sa.func.count()).where(d.event_id.in_(event_ids))
-             .group_by(d.event_id, d.state))
+    query = (
+        sa.select(d.event_id, d.state, sa.func.count()).where(d.event_id.in_(event_ids)).group_by(d.event_id, d.state)
+    )
     out: dict[str, dict[str, int]] = {}
     for event_id, state, count in conn.execute(query):
         out.setdefault(event_id, {})[state] = count
@@ -288,8 +418,10 @@ def replace_report_rows(conn: Connection, event_id: str, source: str, rows: list
     """Keep Zoom's rows (as JSON text) for the event, replacing an earlier fetch."""
     conn.execute(report_rows.delete().where(report_rows.c.event_id == event_id))
     if rows:
-        conn.execute(report_rows.insert(), [{"event_id": event_id, "source": source, "row_json": r, "fetched_at": now}
-                                            for r in rows])
+        conn.execute(
+            report_rows.insert(),
+            [{"event_id": event_id, "source": source, "row_json": r, "fetched_at": now} for r in rows],
+        )
 
 
 def list_report_rows(conn: Connection, event_id: str) -> list[sa.RowMapping]:
@@ -328,11 +460,9 @@ def due_steps(conn: Connection, now: datetime, *, event_id: str | None = None) -
     """Steps that may run now: planned and due (or due again after a retry), or left `running` by a
     runner whose lease ran out; only of active events. By due time."""
     s, e = steps.c, events.c
-    ready = sa.or_(sa.and_(s.state == "planned", _when() <= now),
-                   sa.and_(s.state == "running", s.lease_until < now))
+    ready = sa.or_(sa.and_(s.state == "planned", _when() <= now), sa.and_(s.state == "running", s.lease_until < now))
     live = sa.or_(e.status == "active", s.kind == "mail.cancellation")  # a cancelled seminar still says so
-    query = (sa.select(steps).join(events, e.id == s.event_id)
-             .where(ready, live).order_by(_when(), s.id))
+    query = sa.select(steps).join(events, e.id == s.event_id).where(ready, live).order_by(_when(), s.id)
     if event_id is not None:
         query = query.where(s.event_id == event_id)
     return list(conn.execute(query).mappings())
@@ -341,13 +471,14 @@ def due_steps(conn: Connection, now: datetime, *, event_id: str | None = None) -
 def next_due_at(conn: Connection) -> datetime | None:
     """When the next planned step of an active event is due (None when nothing is planned)."""
     s, e = steps.c, events.c
-    query = (sa.select(sa.func.min(_when())).select_from(steps.join(events, e.id == s.event_id))
-             .where(s.state == "planned", sa.or_(e.status == "active", s.kind == "mail.cancellation")))
+    query = (
+        sa.select(sa.func.min(_when()))
+        .select_from(steps.join(events, e.id == s.event_id))
+        .where(s.state == "planned", sa.or_(e.status == "active", s.kind == "mail.cancellation"))
+    )
     value = conn.execute(query).scalar()
     if value is not None and value.tzinfo is None:  # min() over the type decorator comes back raw
-        from datetime import timezone
-
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value
 
 
@@ -357,8 +488,15 @@ def claim_step(conn: Connection, step_id: int, owner: str, now: datetime, until:
     result = conn.execute(
         steps.update()
         .where(s.id == step_id, sa.or_(s.state == "planned", sa.and_(s.state == "running", s.lease_until < now)))
-        .values(state="running", lease_owner=owner, lease_until=until, started_at=now, attempts=s.attempts + 1,
-                updated_at=now))
+        .values(
+            state="running",
+            lease_owner=owner,
+            lease_until=until,
+            started_at=now,
+            attempts=s.attempts + 1,
+            updated_at=now,
+        )
+    )
     return result.rowcount == 1
 
 
@@ -369,8 +507,11 @@ def get_step(conn: Connection, event_id: str, key: str) -> sa.RowMapping | None:
 
 def forget_zoom_registrations(conn: Connection, event_id: str, now: datetime) -> None:
     """The meeting is gone: its registrant ids and personal links mean nothing any more."""
-    conn.execute(registrants.update().where(registrants.c.event_id == event_id)
-                 .values(zoom_registrant_id=None, join_url=None, zoom_status=None, updated_at=now))
+    conn.execute(
+        registrants.update()
+        .where(registrants.c.event_id == event_id)
+        .values(zoom_registrant_id=None, join_url=None, zoom_status=None, updated_at=now)
+    )
 
 
 def list_job_files(conn: Connection) -> list[sa.RowMapping]:
@@ -384,8 +525,11 @@ def get_job_file(conn: Connection, path: str) -> sa.RowMapping | None:
 def record_job_file(conn: Connection, values: dict, now: datetime) -> None:
     """Remember what a job file (and its CSV) looked like when it was applied."""
     row = {**values, "applied_at": now}
-    conn.execute(_upsert_insert(conn, job_files).values(**row)
-                 .on_conflict_do_update(index_elements=["path"], set_={k: v for k, v in row.items() if k != "path"}))
+    conn.execute(
+        _upsert_insert(conn, job_files)
+        .values(**row)
+        .on_conflict_do_update(index_elements=["path"], set_={k: v for k, v in row.items() if k != "path"})
+    )
 
 
 def forget_job_file(conn: Connection, path: str) -> None:
@@ -395,8 +539,19 @@ def forget_job_file(conn: Connection, path: str) -> None:
 def replan_step(conn: Connection, event_id: str, key: str, now: datetime, reason: str) -> bool:
     """Put a step that has run back to `planned`, due now (e.g. the registrant sync after the CSV changed)."""
     s = steps.c
-    return conn.execute(
-        steps.update().where(s.event_id == event_id, s.key == key, s.state.in_(("done", "failed")))
-        .values(state="planned", retry_at=now, last_error=reason, lease_owner=None, lease_until=None,
-                alerted_at=None, updated_at=now)
-    ).rowcount == 1
+    return (
+        conn.execute(
+            steps.update()
+            .where(s.event_id == event_id, s.key == key, s.state.in_(("done", "failed")))
+            .values(
+                state="planned",
+                retry_at=now,
+                last_error=reason,
+                lease_owner=None,
+                lease_until=None,
+                alerted_at=None,
+                updated_at=now,
+            )
+        ).rowcount
+        == 1
+    )

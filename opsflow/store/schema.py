@@ -1,8 +1,9 @@
-"""The tables (SQLAlchemy Core). Times are stored as naive UTC and come back aware (UTC)."""
+"""The tables as the code uses them (SQLAlchemy Core); the revisions in `alembic/versions` build them.
+Times are stored as naive UTC and come back aware (UTC)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -20,23 +21,17 @@ class UTCDateTime(sa.types.TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to the store; pass an aware datetime")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=timezone.utc)
+        return None if value is None else value.replace(tzinfo=UTC)
 
 
 metadata = sa.MetaData()
 
-schema_migrations = sa.Table(
-    "schema_migrations", metadata,
-    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("name", sa.String(200), nullable=False),
-    sa.Column("applied_at", UTCDateTime, nullable=False),
-)
-
 events = sa.Table(
-    "events", metadata,
+    "events",
+    metadata,
     sa.Column("id", sa.String(100), primary_key=True),
     sa.Column("series", sa.String(200), nullable=False, server_default=""),
     sa.Column("title", sa.Text, nullable=False),
@@ -57,7 +52,8 @@ events = sa.Table(
 )
 
 steps = sa.Table(
-    "steps", metadata,
+    "steps",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("event_id", sa.String(100), sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
     sa.Column("key", sa.String(100), nullable=False),
@@ -82,7 +78,8 @@ steps = sa.Table(
 )
 
 registrants = sa.Table(
-    "registrants", metadata,
+    "registrants",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("event_id", sa.String(100), sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
     sa.Column("email", sa.String(320), nullable=False),
@@ -106,7 +103,8 @@ registrants = sa.Table(
 )
 
 deliveries = sa.Table(
-    "deliveries", metadata,
+    "deliveries",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("event_id", sa.String(100), sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
     sa.Column("recipient", sa.String(320), nullable=False),
@@ -124,7 +122,8 @@ deliveries = sa.Table(
 )
 
 attendance = sa.Table(
-    "attendance", metadata,
+    "attendance",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("event_id", sa.String(100), sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
     sa.Column("registrant_id", sa.Integer, sa.ForeignKey("registrants.id", ondelete="SET NULL")),
@@ -139,7 +138,8 @@ attendance = sa.Table(
 )
 
 report_rows = sa.Table(  # Zoom's participant rows as fetched: Zoom deletes its reports after a while
-    "report_rows", metadata,
+    "report_rows",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("event_id", sa.String(100), sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
     sa.Column("source", sa.String(32), nullable=False),  # report, past_participants
@@ -148,7 +148,8 @@ report_rows = sa.Table(  # Zoom's participant rows as fetched: Zoom deletes its 
 )
 
 survey_responses = sa.Table(
-    "survey_responses", metadata,
+    "survey_responses",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("event_id", sa.String(100), sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
     sa.Column("registrant_id", sa.Integer, sa.ForeignKey("registrants.id", ondelete="SET NULL")),
@@ -160,7 +161,8 @@ survey_responses = sa.Table(
 )
 
 zoom_meetings = sa.Table(
-    "zoom_meetings", metadata,
+    "zoom_meetings",
+    metadata,
     sa.Column("event_id", sa.String(100), sa.ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("host", sa.String(320), nullable=False),
@@ -179,7 +181,8 @@ zoom_meetings = sa.Table(
 )
 
 job_files = sa.Table(
-    "job_files", metadata,  # what each job file (and its registrants CSV) looked like when last applied
+    "job_files",
+    metadata,  # what each job file (and its registrants CSV) looked like when last applied
     sa.Column("path", sa.Text, primary_key=True),  # resolved
     sa.Column("event_id", sa.String(100), nullable=False),
     sa.Column("mtime_ns", sa.BigInteger, nullable=False),

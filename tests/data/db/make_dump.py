@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -21,8 +21,8 @@ import sqlalchemy as sa
 from opsflow import store as db
 
 HERE = Path(__file__).resolve().parent
-T0 = datetime(2026, 11, 26, 1, 0, tzinfo=timezone.utc)
-START = datetime(2027, 2, 18, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
+START = datetime(2027, 2, 18, 9, 0, tzinfo=UTC)
 EVENT_ID = "release-seminar"
 
 

@@ -1,0 +1,17 @@
+"""${message}
+
+Revision ${up_revision}, after ${down_revision | comma,n}. Build what this revision needs here (op.*), without
+importing opsflow.store.schema, so that it keeps describing the schema of its time.
+"""
+
+import sqlalchemy as sa
+from alembic import op
+${imports if imports else ""}
+revision = ${repr(up_revision)}
+down_revision = ${repr(down_revision)}
+branch_labels = ${repr(branch_labels)}
+depends_on = ${repr(depends_on)}
+
+
+def upgrade() -> None:
+    ${upgrades if upgrades else "pass"}

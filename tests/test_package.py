@@ -21,6 +21,8 @@ def test_wheel_carries_templates_and_finds_them(tmp_path: Path):
     for template in sorted((REPO / "templates").rglob("*.j2")):
         assert f"opsflow/templates/{template.relative_to(REPO / 'templates').as_posix()}" in names
     assert {"opsflow/examples/example-seminar.toml", "opsflow/examples/registrants/example-seminar.csv"} <= set(names)
+    revisions = sorted((REPO / "opsflow" / "store" / "alembic").rglob("*.py"))
+    assert revisions and {f"opsflow/{p.relative_to(REPO / 'opsflow').as_posix()}" for p in revisions} <= set(names)
 
     target = tmp_path / "site"
     install = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],

@@ -301,15 +301,7 @@ def _send_one(writer, transport, row, built: Future, sender: str, now, pace: Pac
             transport.open()
             continue
         if not reply.is_ok:
-            _finish(
-                writer,
-                row,
-                "deferred" if reply.is_temporary else "failed",
-                str(reply),
-                now,
-                report,
-                attempts=row["attempts"] + 1,
-            )
+            _refused(writer, row, reply, now, report)
             return
         pace.wait()
         try:
@@ -330,18 +322,16 @@ def _send_one(writer, transport, row, built: Future, sender: str, now, pace: Pac
             writer.sent_later(row["id"], message.message_id, now())
             report.sent.append(email)
         else:
-            _finish(
-                writer,
-                row,
-                "deferred" if reply.is_temporary else "failed",
-                str(reply),
-                now,
-                report,
-                attempts=row["attempts"] + 1,
-            )
+            _refused(writer, row, reply, now, report)
         if reply.code == 421:
             transport.open()
         return
+
+
+def _refused(writer, row, reply, now, report: BatchReport) -> None:
+    """The server said no to this recipient: 4xx defers the message, 5xx fails it."""
+    state = "deferred" if reply.is_temporary else "failed"
+    _finish(writer, row, state, str(reply), now, report, attempts=row["attempts"] + 1)
 
 
 def _finish(writer, row, state: str, error: str, now, report: BatchReport, attempts: int | None = None) -> None:

@@ -29,12 +29,13 @@ class Refresh:
     held: set[str] = field(default_factory=set)  # events whose job file has an error: their steps wait
 
 
-def changed_job_files(store: Store, jobs_dir: Path) -> list[Path]:
-    """Job files in `jobs_dir` that are new, or that changed (or whose CSV changed) since applied."""
+def changed_job_files(store: Store, jobs_dir: Path, recorded: dict | None = None) -> list[Path]:
+    """Job files in `jobs_dir` that are new, or that changed (or whose CSV changed) since applied.
+    `recorded` is the `job_files` table by path, when the caller has read it already."""
     if not jobs_dir.is_dir():
         return []
-    with store.read() as conn:
-        recorded = {row["path"]: row for row in db.list_job_files(conn)}
+    if recorded is None:
+        recorded = _recorded(store)
     changed = []
     for path in sorted(jobs_dir.glob("*.toml")):
         row = recorded.get(str(path.resolve()))
@@ -50,9 +51,8 @@ def refresh_jobs(store: Store, make_zoom: Callable, jobs_dir: Path, now: datetim
     from opsflow.zoom.meeting import sync_after_apply
 
     refresh = Refresh()
-    with store.read() as conn:
-        recorded = {row["path"]: row for row in db.list_job_files(conn)}
-    for path in changed_job_files(store, jobs_dir):
+    recorded = _recorded(store)
+    for path in changed_job_files(store, jobs_dir, recorded):
         known = recorded.get(str(path.resolve()))
         try:
             event = load_job(path)
@@ -77,6 +77,11 @@ def refresh_jobs(store: Store, make_zoom: Callable, jobs_dir: Path, now: datetim
             continue
         refresh.notes += [(o.event_id, f"zoom: {o.message}") for o in outcomes]
     return refresh
+
+
+def _recorded(store: Store) -> dict:
+    with store.read() as conn:
+        return {row["path"]: row for row in db.list_job_files(conn)}
 
 
 def _check_id(event: Event, path: Path, recorded: dict) -> None:

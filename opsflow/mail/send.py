@@ -275,9 +275,10 @@ def send_mail(
         from opsflow.registrants import sync_registrants
 
         sync_registrants(store, make_zoom or _no_zoom, event, now)
-    recipients = recipients_for(store, event, target)
-    if syncs and dry_run:
-        recipients = _as_after_import(store, event, target, recipients, now)
+    if dry_run:
+        recipients = planned_recipients(store, event, target, now, sync=sync)
+    else:
+        recipients = recipients_for(store, event, target)
     if to is not None:
         address = to.strip().lower()
         if address not in recipients:
@@ -322,9 +323,17 @@ def _syncs_first(event: Event, target: Target) -> bool:
     )
 
 
-def _as_after_import(store: Store, event: Event, target: Target, recipients: list[str], now: datetime) -> list[str]:
-    """The recipients once the CSV is imported, as the real send imports it first (read, nothing written).
-    People who registered on Zoom's own page since the last sync are seen only by the real send."""
+def planned_recipients(
+    store: Store, event: Event, target: Target | str, now: datetime, *, sync: bool = True
+) -> list[str]:
+    """Who the mail would go to if it were sent now, for dry runs: with `sync`, as the real send
+    imports the CSV first (read, nothing written). People who registered on Zoom's own page since the
+    last sync are seen only by the real send."""
+    if isinstance(target, str):
+        target = resolve_target(store, event, target)
+    recipients = recipients_for(store, event, target)
+    if not (sync and _syncs_first(event, target)):
+        return recipients
     from opsflow.registrants import import_people, read_event_csv
 
     imported = import_people(store, event.id, read_event_csv(event), now, dry_run=True)
@@ -334,13 +343,6 @@ def _as_after_import(store: Store, event: Event, target: Target, recipients: lis
         return kept
     have = set(kept)
     return kept + [e for e in (*imported.added, *imported.reactivated) if e not in have]
-
-
-def planned_recipients(store: Store, event: Event, name: str, now: datetime) -> list[str]:
-    """Who the mail `name` would go to if it were sent now (the CSV import included): for dry runs."""
-    target = resolve_target(store, event, name)
-    recipients = recipients_for(store, event, target)
-    return _as_after_import(store, event, target, recipients, now) if _syncs_first(event, target) else recipients
 
 
 def record_mail_step(store: Store, event: Event, step_key: str, reports: list[BatchReport], now: datetime) -> None:

@@ -119,6 +119,13 @@ deliveries = sa.Table(
     sa.Column("next_attempt_at", UTCDateTime),  # when a deferred delivery may be tried again
     sa.Column("resends", sa.Integer, nullable=False, server_default="0"),
     sa.UniqueConstraint("event_id", "recipient", "message_key", name="uq_deliveries_claim"),
+    sa.Index("ix_deliveries_event_state", "event_id", "state"),
+    sa.Index(
+        "ix_deliveries_attention",
+        "state",
+        sqlite_where=sa.text("state IN ('sending', 'failed')"),
+        postgresql_where=sa.text("state IN ('sending', 'failed')"),
+    ),
 )
 
 attendance = sa.Table(

@@ -1,12 +1,13 @@
-"""Status benchmark: `opsflow status` over 100 seminars and 100,000 deliveries, as a whole process, against
-a one-second goal.
+"""Status benchmark: `opsflow status` as the database grows tenfold (1,000 seminars and 1M deliveries against
+100 and 100,000), as whole processes: what it costs should follow what it shows, not the ledger's size.
 
-`python bench/status.py [--events 100] [--deliveries 1000] [--runs 5]`. 100 job files made from the
-example (their own ids, one a week) are applied to a SQLite database in a temp folder; the steps of the
-seminars already held are marked done (a few failed or missed), and each seminar gets `--deliveries`
-rows in the delivery ledger in mixed states, inserted in bulk through opsflow.store's tables. Then
-`opsflow status` and `opsflow status --json` run `--runs` times each (median, output through a pipe).
-`python -c "import opsflow"` is timed alongside, for context only.
+`python bench/status.py [--events 100] [--deliveries 1000] [--scale 10] [--runs 5]`. `--events` job files
+made from the example (their own ids, one a week) are applied to a SQLite database in a temp folder; the
+steps of the seminars already held are marked done (a few failed or missed), and each seminar gets
+`--deliveries` rows in the delivery ledger in mixed states, inserted in bulk through opsflow.store's
+tables. The same again with `--scale` times the seminars. On each, `opsflow status` and `opsflow status
+--json` run `--runs` times (median, output through a pipe); the ratio is the large database's time over
+the small one's.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ BENCH = Path(__file__).resolve().parent
 EXAMPLE_JOB = BENCH.parent / "jobs" / "example-seminar.toml"
 EXAMPLE_CSV = BENCH.parent / "jobs" / "registrants" / "example-seminar.csv"
 
-GOAL_SECONDS = 1.0
+GOAL_RATIO = 1.3
 FIRST_START = datetime(2025, 2, 6, 9, 0, tzinfo=timezone.utc)  # a Thursday, 18:00 JST; then one a week
 AS_OF = datetime(2026, 11, 26, 0, 0, tzinfo=timezone.utc)  # seminars before this have been held
 MESSAGE_KEYS = ("mail.invitation", "mail.reminder.1d", "mail.reminder.1h", "survey")
@@ -135,54 +136,54 @@ def build_database(folder: Path, count: int, per_event: int) -> tuple[dict[str, 
 
 # --- the measurement --------------------------------------------------------------------------------
 
-def check_output(name: str, out: bytes, count: int, per_event: int) -> None:
-    """Fail unless the output shows every seminar (and, as JSON, every delivery)."""
+def check_output(name: str, out: bytes) -> None:
+    """Fail unless the output puts the failed and missed steps first (they are the same at every size)."""
     text = out.decode("utf-8")
     if name == "json":
         data = json.loads(text)
-        shown = sum(sum(e["deliveries"].values()) for e in data["events"])
-        if len(data["events"]) != count or shown != count * per_event:
-            raise SystemExit(f"`opsflow status --json` showed {len(data['events'])} events and {shown} deliveries, "
-                             f"expected {count} and {count * per_event}")
-    elif not all(event_id(n) in text for n in range(1, count + 1)):
-        raise SystemExit(f"`opsflow status` did not show every one of the {count} seminars")
+        attention = data.get("needs_attention") or data.get("attention") or []
+        if not attention:
+            raise SystemExit(f"`opsflow status --json` showed nothing needing attention: {text[:500]}")
+    elif "Needs attention" not in text or "report.fetch" not in text:
+        raise SystemExit(f"`opsflow status` did not show the failed steps first:\n{text[:2000]}")
 
 
 def measure(count: int, per_event: int, runs: int) -> tuple[dict[str, float], int]:
-    """Median milliseconds of `status`, `status --json` and the import baseline; and the step count."""
+    """Median milliseconds of `status` and `status --json` over `count` seminars; and the step count."""
     with tempfile.TemporaryDirectory(prefix="opsflow-bench-") as tmp:
         folder = Path(tmp)
         env, step_count = build_database(folder, count, per_event)
         opsflow = startup.opsflow_command()
-        commands = {"text": opsflow + ["status"], "json": opsflow + ["status", "--json"],
-                    "baseline": startup.baseline_command()}
+        commands = {"text": opsflow + ["status"], "json": opsflow + ["status", "--json"]}
         times: dict[str, list[float]] = {name: [] for name in commands}
         for n in range(runs + 1):  # the first round warms the page cache and is not counted
             for name, command in commands.items():
                 seconds, done = startup.timed(command, folder, env)
                 if done.returncode != 0:
                     raise SystemExit(f"{' '.join(command)} exited {done.returncode}:\n{done.stderr.decode()}")
-                if name != "baseline" and n == 0:
-                    check_output(name, done.stdout, count, per_event)
-                if n > 0:
+                if n == 0:
+                    check_output(name, done.stdout)
+                else:
                     times[name].append(seconds)
     return {name: startup.median_ms(t) for name, t in times.items()}, step_count
 
 
-def run(events: int = 100, deliveries_per_event: int = 1000, runs: int = 5) -> list[dict]:
-    """`status` and `status --json` against the goal, as [{name, value, baseline, ratio, goal, ok}]."""
-    medians, step_count = measure(events, deliveries_per_event, runs)
-    what = f"{events} seminars ({step_count:,} steps), {events * deliveries_per_event:,} deliveries"
+def run(events: int = 100, deliveries_per_event: int = 1000, runs: int = 5, scale: int = 10) -> list[dict]:
+    """`status` and `status --json` on the large database over the small one, as [{name, value, baseline,
+    ratio, goal, ok}]."""
+    small, small_steps = measure(events, deliveries_per_event, runs)
+    large, large_steps = measure(events * scale, deliveries_per_event, runs)
     rows = []
     for name, label in (("text", "`opsflow status`"), ("json", "`opsflow status --json`")):
-        seconds = medians[name] / 1000
-        ratio = seconds / GOAL_SECONDS
-        print(f"{label}, {what}: {seconds:.2f} s (median of {runs}), goal {GOAL_SECONDS:.0f} s, ratio {ratio:.2f} "
-              f"(goal < 1.0); `python -c \"import opsflow\"` takes {medians['baseline']:.0f} ms", flush=True)
-        rows.append({"name": f"{label}, {events} seminars, {events * deliveries_per_event:,} deliveries",
-                     "value": f"{seconds:.2f} s",
-                     "baseline": f"{GOAL_SECONDS:.0f} s budget (`import opsflow`: {medians['baseline']:.0f} ms)",
-                     "ratio": ratio, "goal": "< 1.0", "ok": ratio < 1.0})
+        ratio = large[name] / small[name]
+        print(f"{label}: {events * scale:,} seminars ({large_steps:,} steps), {events * scale * deliveries_per_event:,} "
+              f"deliveries {large[name]:.0f} ms; {events:,} seminars ({small_steps:,} steps), "
+              f"{events * deliveries_per_event:,} deliveries {small[name]:.0f} ms (medians of {runs}); ratio "
+              f"{ratio:.2f} (goal <= {GOAL_RATIO})", flush=True)
+        rows.append({"name": f"{label}, {events * scale:,} seminars / {events * scale * deliveries_per_event:,} "
+                             f"deliveries vs {events:,} / {events * deliveries_per_event:,}",
+                     "value": f"{large[name]:.0f} ms", "baseline": f"{small[name]:.0f} ms",
+                     "ratio": ratio, "goal": f"<= {GOAL_RATIO}", "ok": ratio <= GOAL_RATIO})
     return rows
 
 
@@ -191,12 +192,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--events", type=int, default=100, help="seminars in the database")
     parser.add_argument("--deliveries", type=int, default=1000, help="delivery rows per seminar")
     parser.add_argument("--runs", type=int, default=5, help="runs of each command (the median is taken)")
+    parser.add_argument("--scale", type=int, default=10, help="how many times more seminars the large database has")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    run(args.events, args.deliveries, args.runs)
+    run(args.events, args.deliveries, args.runs, args.scale)
     return 0
 
 

@@ -27,7 +27,7 @@ from opsflow.mail.context import (
     recipient_context,
     survey_context,
 )
-from opsflow.mail.ics import event_ics
+from opsflow.mail.ics import IcsTemplate, ics_template
 from opsflow.mail.ledger import BatchReport, Pace, send_batch
 from opsflow.mail.message import Attachment, Outgoing, build_message, parse_sender
 from opsflow.mail.render import Renderer, meeting_id_text, renderer_for
@@ -151,7 +151,9 @@ class MessageFactory:
         if target.kind == "change" and self.event_row["previous_start_at"]:
             previous = (self.event_row["previous_start_at"], self.event_row["previous_end_at"])
         self.previous = previous
-        self.attachments = self._ics() if target.kind in ICS_KINDS else ()
+        # the .ics is built once; each recipient's copy carries their own join link (see __call__)
+        self.ics = self._ics() if target.kind in ICS_KINDS else None
+        self.attachments: tuple[Attachment, ...] = ()
         self.summary = None
         self.alert: dict | None = None
         if target.kind == "summary":
@@ -165,9 +167,9 @@ class MessageFactory:
         self._organizer = organizer_context(settings)
         self._message = message_context(target.kind, event, send_at)
 
-    def _ics(self) -> tuple[Attachment, ...]:
+    def _ics(self) -> IcsTemplate:
         meeting = self.meeting if self.meeting and self.meeting.get("state") == "created" else None
-        data = event_ics(
+        return ics_template(
             self.event,
             join_url=meeting["join_url"] if meeting else None,
             meeting_id=meeting_id_text(meeting["meeting_id"]) if meeting else None,
@@ -176,7 +178,6 @@ class MessageFactory:
             now=self.send_at,
             cancelled=self.target.kind == "cancellation",
         )
-        return (Attachment("seminar.ics", "text/calendar", data),)
 
     def prefetch(self, emails: list[str]) -> None:
         """Load the next recipients in one query (the send loop calls this once per chunk)."""
@@ -226,7 +227,12 @@ class MessageFactory:
 
     def __call__(self, email: str) -> Outgoing:
         person = self.person(email)
-        rendered = self.renderer.render(self.target.kind, self.context(email, person))
+        context = self.context(email, person)
+        rendered = self.renderer.render(self.target.kind, context)
+        attachments = self.attachments
+        if self.ics is not None:  # the link the body gives this person, so the calendar entry matches it
+            ics = self.ics.render(context["recipient"]["join_url"])
+            attachments = (Attachment("seminar.ics", "text/calendar", ics), *attachments)
         return build_message(
             rendered,
             sender=self.sender,
@@ -235,7 +241,7 @@ class MessageFactory:
             now=self.send_at,
             reply_to=self.settings.mail_reply_to,
             list_unsubscribe=self.settings.list_unsubscribe,
-            attachments=self.attachments,
+            attachments=attachments,
         )
 
 

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from opsflow.core.config import Settings
 from opsflow.core.jobspec import Event
-from opsflow.mail.render import date_text, meeting_id_text, reminder_when
+from opsflow.mail.render import date_text, meeting_id_text, reminder_when, start_text
 
 SAMPLE_EMAIL = "t-yamada@city.example.lg.jp"  # typed str on its own: the dict's values are str | None
 SAMPLE_RECIPIENT = {
@@ -87,7 +87,12 @@ def survey_url(template: str | None, recipient: dict, token: str = "") -> str | 
 
 def message_context(kind: str, event: Event, send_at: datetime) -> dict[str, Any]:
     local_days = (event.local(event.start_at).date() - event.local(send_at).date()).days
-    return {"kind": kind, "when": reminder_when(send_at, event.start_at, event.tz), "days_before": local_days}
+    return {
+        "kind": kind,
+        "when": reminder_when(send_at, event.start_at, event.tz),
+        "days_before": local_days,
+        "start_text": start_text(send_at, event.start_at, event.tz, event.spec.event.language),
+    }
 
 
 def build_context(

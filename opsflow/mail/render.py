@@ -8,7 +8,7 @@ built-in set. Undefined names are errors (StrictUndefined); HTML is autoescaped,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -155,8 +155,33 @@ def meeting_id_text(meeting_id: int | None) -> str | None:
 
 
 def reminder_when(send_at: datetime, start: datetime, tz: ZoneInfo) -> str:
-    """How a reminder speaks of the start: `soon` (within 3 hours), `today`, `tomorrow`, or `later`."""
-    if start - send_at <= timedelta(hours=3):
-        return "soon"
+    """How a reminder speaks of the start, by calendar day in the seminar's zone: `today`, `tomorrow`
+    or `later`."""
     days = (start.astimezone(tz).date() - send_at.astimezone(tz).date()).days
     return {0: "today", 1: "tomorrow"}.get(days, "later")
+
+
+def start_text(send_at: datetime, start: datetime, tz: ZoneInfo, language: str) -> str:
+    """The start as a reminder names it, seen from the day it is sent (in the seminar's zone):
+    `本日18:00`, `明日1月21日(木)18:00`, `1月28日(木)18:00`; `today at 18:00 JST`,
+    `tomorrow, Thursday 21 January, at 18:00 JST`, `on Thursday 28 January at 18:00 JST`.
+    The year is added when the seminar is in a later year than the mail."""
+    from babel.dates import format_date
+
+    local = start.astimezone(tz)
+    when = reminder_when(send_at, start, tz)
+    other_year = local.year != send_at.astimezone(tz).year
+    if language == "ja":
+        day = format_date(local.date(), "M月d日(EEE)", locale="ja")
+        if when == "today":
+            return f"本日{local:%H:%M}"
+        if when == "tomorrow":
+            return f"明日{day}{local:%H:%M}"
+        return f"{local.year}年{day}{local:%H:%M}" if other_year else f"{day}{local:%H:%M}"
+    hour = f"{local:%H:%M} {local.tzname()}"
+    if when == "today":
+        return f"today at {hour}"
+    if when == "tomorrow":
+        return f"tomorrow, {format_date(local.date(), 'EEEE d MMMM', locale='en')}, at {hour}"
+    day = format_date(local.date(), "EEEE d MMMM y" if other_year else "EEEE d MMMM", locale="en")
+    return f"on {day} at {hour}"

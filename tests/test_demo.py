@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import email
+import re
 from email.policy import default
+from urllib.parse import unquote
 
 from click.testing import CliRunner
 
@@ -13,17 +15,34 @@ from opsflow.sandbox.demo import run_demo
 
 def test_demo_runs_the_whole_seminar(tmp_path):
     lines: list[str] = []
-    result = run_demo(tmp_path / "demo", echo=lines.append)
+    result = run_demo(tmp_path / "demo", echo=lines.append, screenshot=False)
     assert (result.steps, result.messages) == (10, 176)  # 40 x 3 + survey 29 + follow-up 11 + reminder 14 + 2
     steps = [line.split()[3] for line in lines if line.split()[4:5] == ["done"]]
-    assert steps == ["zoom.create", "registrants.sync", "mail.invitation", "mail.reminder.1d", "mail.reminder.1h",
-                     "report.fetch", "summary.staff", "survey.send", "survey.remind", "summary.staff.survey"]
-    index = (result.outbox / "index.html").read_text(encoding="utf-8")
-    assert index.count("<details>") == 176 and "data:image/png;base64," in index
+    assert steps == [
+        "zoom.create",
+        "registrants.sync",
+        "mail.invitation",
+        "mail.reminder.1d",
+        "mail.reminder.1h",
+        "report.fetch",
+        "summary.staff",
+        "survey.send",
+        "survey.remind",
+        "summary.staff.survey",
+    ]
+    assert result.page == result.outbox / "index.html" and result.screenshot is None
+    index = result.page.read_text(encoding="utf-8")
+    linked = [result.outbox / unquote(href) for href in re.findall(r'class="eml" href="([^"]+)"', index)]
+    assert sorted(linked) == sorted(result.outbox.glob("*.eml"))  # every message, once each
+    assert "+0000" not in index and "1月7日(木) 10:00" in index  # the seminar's local time
+    charts = re.findall(r'<img class="chart" src="([^"]+)"', index)
+    assert charts and all((result.outbox / chart).read_bytes()[:4] == b"\x89PNG" for chart in charts)
     summaries = [email.message_from_bytes(p.read_bytes(), policy=default) for p in result.outbox.glob("*staff*.eml")]
     assert len(summaries) == 2
-    assert {p.get_filename() for p in summaries[0].iter_attachments()} == {"attendance.png",
-                                                                            "example-seminar-attendance.csv"}
+    for summary in summaries:  # the attendance CSV attached, the chart inline (the page shows it)
+        assert "example-seminar-attendance.csv" in {p.get_filename() for p in summary.iter_attachments()}
+        charts_inline = [p for p in summary.walk() if p.get("Content-ID") and p.get_content_maintype() == "image"]
+        assert [p.get_filename() for p in charts_inline] == ["attendance.png"]
 
 
 def test_demo_command_runs_again_from_scratch(tmp_path, monkeypatch):
@@ -32,3 +51,5 @@ def test_demo_command_runs_again_from_scratch(tmp_path, monkeypatch):
         result = CliRunner().invoke(cli, ["demo", "--output", "out"])
         assert result.exit_code == 0, result.output
         assert result.stdout.splitlines()[-1].startswith("10 steps done, 176 emails in out/outbox")
+        assert "page: out/outbox/index.html (the timeline" in result.stdout
+        assert re.search(r"^screenshot: (out/index\.png|skipped, .+)$", result.stdout, re.M)

@@ -4,4 +4,6 @@
   `zoom_state` its meetings and registrants, `zoom_reports` its ended meetings and reports.
 - `zoom_cli`: `python -m opsflow.sandbox.zoom`, the fake Zoom from a terminal, faults as options.
 - `demo`: `opsflow demo`, a whole seminar against the fake Zoom with a jumping clock.
+- `demo_page`: the demo's `index.html` (timeline, mail samples, staff summary, every message; template
+  `demo_page.html.j2`); `browser`: headless Chromium, which takes its screenshot.
 """

@@ -2,20 +2,17 @@
 
 The fake Zoom on loopback, a file outbox, a fresh database, the example job with its registrants, a
 simulated attendance and survey, and a clock that jumps from each due step to the next. What is left
-behind: the outbox (.eml files and an index.html to read them in a browser) and the database.
+behind: the outbox (.eml files and `index.html`, the seminar as it ran, from `demo_page`), the database,
+and `index.png`, a screenshot of the page when Chromium is on the machine.
 """
 
 from __future__ import annotations
 
-import base64
-import html
 import random
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes
-from email.policy import default
 from pathlib import Path
 
 from opsflow.core.resources import example_files
@@ -45,15 +42,20 @@ class DemoResult:
     outbox: Path
     messages: int
     steps: int
+    page: Path
+    screenshot: Path | None  # None when Chromium is not there (or failed); the demo said why
 
 
-def run_demo(folder: Path, echo: Callable[[str], None] = print) -> DemoResult:
-    """Run the example seminar from planning to the last summary; everything lands in `folder`."""
+def run_demo(folder: Path, echo: Callable[[str], None] = print, *, screenshot: bool = True) -> DemoResult:
+    """Run the example seminar from planning to the last summary; everything lands in `folder`: the outbox
+    with its `index.html`, the database, and (with `screenshot` and Chromium) `index.png`."""
     from opsflow import store as db
     from opsflow.core.apply import apply_events
     from opsflow.core.config import Secret, Settings
     from opsflow.core.jobspec import load_jobs
     from opsflow.core.runner import RunContext, run_due
+    from opsflow.sandbox.browser import screenshot_page
+    from opsflow.sandbox.demo_page import write_page
     from opsflow.sandbox.zoom import FakeZoom
     from opsflow.store import open_store
     from opsflow.zoom import Credentials, Zoom
@@ -106,16 +108,24 @@ def run_demo(folder: Path, echo: Callable[[str], None] = print) -> DemoResult:
                 if result.key == "survey.send" and result.state == "done" and not surveyed:
                     surveyed = _answer_survey(store, event, folder, clock.now())
                     echo(f"{_local(event, clock.now())}  {surveyed} survey answers imported (simulated)")
+        page = write_page(store, event.id, outbox)
         store.dispose()
-    count = write_index(outbox)
-    return DemoResult(folder, outbox, count, steps_run)
+    echo(f"\npage: {page} (the timeline, a sample of each mail, the staff summary, every message)")
+    shot = None
+    if screenshot:
+        taken = screenshot_page(page, folder / "index.png")
+        shot = taken.path
+        echo(f"screenshot: {shot}" if shot else f"screenshot: skipped, {taken.skipped}")
+    count = len(list(outbox.glob("*.eml")))
+    return DemoResult(folder, outbox, count, steps_run, page, shot)
 
 
 def _fresh_folder(folder: Path) -> tuple[Path, Path]:
     jobs, outbox = folder / "jobs", folder / "outbox"
     for path in (jobs, outbox):
         shutil.rmtree(path, ignore_errors=True)
-    (folder / "opsflow.db").unlink(missing_ok=True)
+    for name in ("opsflow.db", "index.png"):
+        (folder / name).unlink(missing_ok=True)
     (jobs / "registrants").mkdir(parents=True)
     outbox.mkdir()
     job, csv = example_files()
@@ -193,41 +203,6 @@ def _answer_survey(store, event, folder: Path, now: datetime) -> int:
     path = folder / "survey-answers.csv"
     path.write_text(buffer.getvalue(), encoding="utf-8-sig")
     return import_responses(store, event, path, now).matched
-
-
-def write_index(outbox: Path) -> int:
-    """An index.html beside the .eml files: every message listed, and shown (text and HTML)."""
-    rows = []
-    files = sorted(outbox.glob("*.eml"))
-    for path in files:
-        message = message_from_bytes(path.read_bytes(), policy=default)
-        text = message.get_body(("plain",))
-        page = message.get_body(("html",))
-        shown = page.get_content() if page else ""
-        for part in message.walk():  # inline images become data: URLs, so the page shows the chart
-            cid = part.get("Content-ID")
-            if cid and part.get_content_maintype() == "image":
-                payload = part.get_payload(decode=True)
-                assert isinstance(payload, bytes)  # a part that is not multipart decodes to bytes
-                data = base64.b64encode(payload).decode()
-                shown = shown.replace(f"cid:{cid.strip('<>')}", f"data:{part.get_content_type()};base64,{data}")
-        attachments = ", ".join(name for p in message.iter_attachments() if (name := p.get_filename()))
-        rows.append(
-            f"<details><summary><b>{html.escape(str(message['Subject']))}</b> &mdash; "
-            f"{html.escape(str(message['To']))} &mdash; {html.escape(str(message['Date']))} "
-            f'(<a href="{html.escape(path.name)}">{html.escape(path.name)}</a>'
-            f"{'; ' + html.escape(attachments) if attachments else ''})</summary>"
-            f"<pre>{html.escape(text.get_content() if text else '')}</pre>"
-            f'<iframe sandbox srcdoc="{html.escape(shown)}"></iframe></details>'
-        )
-    (outbox / "index.html").write_text(
-        '<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8"><title>opsflow demo outbox</title>'
-        "<style>body{font-family:sans-serif;margin:2em}details{margin:.4em 0}pre{background:#f6f8fa;padding:1em;"
-        "white-space:pre-wrap}iframe{width:100%;height:30em;border:1px solid #ccc}</style></head><body>"
-        f"<h1>opsflow demo: {len(files)} emails</h1>{''.join(rows)}</body></html>\n",
-        encoding="utf-8",
-    )
-    return len(files)
 
 
 def _local(event, moment: datetime) -> str:

@@ -110,3 +110,27 @@ def test_dry_run_writes_nothing(store, example_jobs):
     assert result.changes[0].action == "add-event"
     with store.read() as conn:
         assert db.list_events(conn) == []
+
+
+def test_every_change_a_calendar_shows_raises_the_sequence(store, example_jobs):
+    """Calendars take an updated .ics only with a higher SEQUENCE: a new title, a cancellation and a
+    reinstatement each raise it; a change the .ics does not show (a reminder's time) leaves it; and
+    `send EVENT change` still names the notice of the last move, not a new one."""
+    from opsflow.mail.send import resolve_target
+
+    def sequence_after(old: str, new: str) -> int:
+        example_jobs.write_text(example_jobs.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
+        apply_events(store, [load_job(example_jobs)], NOW)
+        with store.read() as conn:
+            return db.get_event(conn, "example-seminar")["sequence"]
+
+    apply_events(store, [load_job(example_jobs)], NOW)
+    with store.begin() as conn:  # invited, so that a move plans a change notice
+        db.update_step(conn, _steps(store)["mail.invitation"]["id"], {"state": "done"}, NOW)
+    assert sequence_after("2027-01-21T18:00:00+09:00", "2027-01-28T18:00:00+09:00") == 1
+    assert "mail.change.1" in _steps(store)
+    assert sequence_after('title = "', 'title = "【会場変更】') == 2
+    assert sequence_after("[event]\n", "[event]\ncancelled = true\n") == 3
+    assert sequence_after("cancelled = true\n", "") == 4  # reinstated
+    assert sequence_after('at = "start - 1d"', 'at = "start - 2d"') == 4
+    assert resolve_target(store, load_job(example_jobs), "change").message_key == "mail.change.1"

@@ -75,6 +75,8 @@ def diff_event(event: Event, steps: list[Step], row, existing: list, now: dateti
     changes = []
     moved = row["start_at"] != event.start_at or row["end_at"] != event.end_at
     notify = event.spec.event.notify_changes and _was_invited(existing)
+    if _calendar_changed(event, row, moved):  # calendars take a new .ics only with a higher SEQUENCE
+        values["sequence"] = row["sequence"] + 1
     if event.spec.event.cancelled:
         if row["status"] == "cancelled":
             return [Change("update-event", None, "job file changed (the seminar stays cancelled)", values)]
@@ -88,7 +90,6 @@ def diff_event(event: Event, steps: list[Step], row, existing: list, now: dateti
             changes.append(_notice(CANCELLATION, "mail.cancellation", "the seminar is cancelled", now))
         return changes
     if moved:
-        values["sequence"] = row["sequence"] + 1
         values["previous_start_at"], values["previous_end_at"] = row["start_at"], row["end_at"]
         message = f"seminar moved from {_show(event, row['start_at'])} to {_show(event, event.start_at)}"
     else:
@@ -235,6 +236,19 @@ def file_stat(path: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return info.st_mtime_ns, info.st_size
+
+
+def _calendar_changed(event: Event, row, moved: bool) -> bool:
+    """Whether the seminar's .ics would read differently: its time, title, description, zone, or whether it
+    is cancelled."""
+    stored = json.loads(row["spec_json"]).get("event", {})
+    return (
+        moved
+        or row["title"] != event.spec.event.title
+        or row["timezone"] != event.spec.event.timezone
+        or (stored.get("description") or "") != (event.spec.event.description or "")
+        or (row["status"] == "cancelled") != event.spec.event.cancelled
+    )
 
 
 def _event_values(event: Event) -> dict:

@@ -76,8 +76,9 @@ def resolve_target(store: Store, event: Event, name: str) -> Target:
     by_key = {s["key"]: s for s in steps}
     if name in by_key:
         return Target(name, by_key[name]["kind"].removeprefix("mail."))
-    if name == "change":
-        return Target(f"mail.change.{row['sequence']}", "change")
+    if name == "change":  # the notice of the latest move (SEQUENCE also rises for changes that send none)
+        notices = sorted((int(k.rsplit(".", 1)[1]), k) for k in by_key if re.fullmatch(r"mail\.change\.\d+", k))
+        return Target(notices[-1][1] if notices else f"mail.change.{row['sequence']}", "change")
     if name == "cancellation":
         return Target("mail.cancellation", "cancellation")
     matches = [s["key"] for s in steps if s["kind"] == f"mail.{name}"]

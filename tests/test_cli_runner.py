@@ -18,13 +18,19 @@ from .test_cli_zoom import zoom_env  # noqa: F401
 
 @pytest.fixture
 def env(tmp_path, example_jobs, zoom_env, mail_env):  # noqa: F811
-    return {**os.environ, **zoom_env, **mail_env, "OPSFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'opsflow.db'}",
-            "OPSFLOW_JOBS_DIR": str(example_jobs.parent)}
+    return {
+        **os.environ,
+        **zoom_env,
+        **mail_env,
+        "OPSFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'opsflow.db'}",
+        "OPSFLOW_JOBS_DIR": str(example_jobs.parent),
+    }
 
 
 def _opsflow(args, env, cwd, **kwargs):
-    return subprocess.run([sys.executable, "-m", "opsflow", *args], env=env, cwd=cwd, capture_output=True, text=True,
-                          **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "opsflow", *args], env=env, cwd=cwd, capture_output=True, text=True, **kwargs
+    )
 
 
 def test_run_due_with_nothing_due_is_silent(env, tmp_path):
@@ -32,8 +38,13 @@ def test_run_due_with_nothing_due_is_silent(env, tmp_path):
     assert _opsflow(["run-due", "--now", NOW], env, tmp_path).returncode == 0  # the meeting, the registrants
     quiet = _opsflow(["run-due"], env, tmp_path)  # now: nothing is due until the invitation in 2027
     assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
-    probe = subprocess.run([sys.executable, "-X", "importtime", "-m", "opsflow", "run-due"], env=env, cwd=tmp_path,
-                           capture_output=True, text=True)
+    probe = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "opsflow", "run-due"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert "sqlalchemy" not in probe.stderr and "click" not in probe.stderr  # the quick path loads neither
 
 
@@ -42,12 +53,20 @@ def test_run_due_runs_and_reports(run, example_jobs, env, smtp_sink):  # noqa: F
     first = run("run-due", "--now", NOW, env=env)
     assert first.exit_code == 0, first.output
     assert first.stdout.splitlines()[0].startswith("example-seminar: zoom.create done (meeting ")
-    assert first.stdout.splitlines()[1] == ("example-seminar: registrants.sync done "
-                                           "(40 added, 0 cancelled; 40 registered with Zoom)")
+    assert first.stdout.splitlines()[1] == (
+        "example-seminar: registrants.sync done (40 added, 0 cancelled; 40 registered with Zoom)"
+    )
     dry = run("run-due", "--dry-run", "--now", "2027-01-07T10:00:00+09:00", "--json", env=env)
-    assert json.loads(dry.stdout) == [{"event_id": "example-seminar", "key": "mail.invitation",
-                                       "state": "would-run", "message": "would mail 40 people",
-                                       "needs_attention": False}]
+    assert json.loads(dry.stdout) == [
+        {
+            "event_id": "example-seminar",
+            "key": "mail.invitation",
+            "state": "would-run",
+            "message": "would mail 40 people",
+            "needs_attention": False,
+            "retry_at": None,
+        }
+    ]
     assert smtp_sink.received == []
 
     smtp_sink.faults.refuse["t-yamada@city.kaga.lg.jp"] = "550 5.1.1 No such user"
@@ -70,8 +89,13 @@ def test_doctor_all_good_then_a_broken_mail_server(run, example_jobs, env, smtp_
     assert good.exit_code == 0, good.output
     lines = good.stdout.splitlines()
     assert [line.split(":")[0] for line in lines] == [
-        "[ok  ] settings", "[ok  ] database", "[ok  ] job files and templates", "[ok  ] time zones", "[ok  ] zoom",
-        "[ok  ] mail"]
+        "[ok  ] settings",
+        "[ok  ] database",
+        "[ok  ] job files and templates",
+        "[ok  ] time zones",
+        "[ok  ] zoom",
+        "[ok  ] mail",
+    ]
     assert lines[3] == "[ok  ] time zones: Asia/Tokyo"
     bad = run("doctor", env={**env, "OPSFLOW_SMTP_URL": "smtp://127.0.0.1:9"})
     assert bad.exit_code == 1
@@ -86,9 +110,16 @@ def test_doctor_names_refused_zoom_credentials(run, example_jobs, env, smtp_sink
 
 
 def test_scheduler_runs_due_steps_and_stops_on_sigterm(env, tmp_path, fake_zoom):
-    process = subprocess.Popen([sys.executable, "-m", "opsflow", "scheduler", "--log-format", "json", "--poll", "5"],
-                               env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "opsflow", "scheduler", "--log-format", "json", "--poll", "5"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
+
     def registered() -> bool:
         return bool(fake_zoom.meetings) and len(fake_zoom.registrants(next(iter(fake_zoom.meetings)))) == 40
 

@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -32,8 +32,11 @@ def at(text: str) -> datetime:
 @pytest.fixture
 def world(tmp_path, example_jobs, zoom, fake_zoom, smtp_sink, db_url):
     store = open_store(db_url)
-    settings = Settings(smtp_url=Secret(smtp_sink.url), mail_from="セミナー事務局 <seminar@example.jp>",
-                        organizer="パブリテックセミナー事務局")
+    settings = Settings(
+        smtp_url=Secret(smtp_sink.url),
+        mail_from="セミナー事務局 <seminar@example.jp>",
+        organizer="パブリテックセミナー事務局",
+    )
     event = load_job(example_jobs)
     apply_events(store, [event], NOW)
     yield store, settings, event
@@ -41,7 +44,7 @@ def world(tmp_path, example_jobs, zoom, fake_zoom, smtp_sink, db_url):
 
 
 def _run(store, settings, zoom, when: datetime, owner: str = "runner-a"):
-    return run_due(RunContext(store, settings, when.astimezone(timezone.utc), lambda: zoom, owner=owner))
+    return run_due(RunContext(store, settings, when.astimezone(UTC), lambda: zoom, owner=owner))
 
 
 def _states(store) -> dict[str, str]:
@@ -62,7 +65,7 @@ def test_a_whole_seminar_each_step_at_its_time(world, zoom, fake_zoom, smtp_sink
         (at("2027-01-21T17:00"), {"mail.reminder.1h"}),
     ]
     for when, expected in timeline:
-        clock.wall = when.astimezone(timezone.utc)
+        clock.wall = when.astimezone(UTC)
         results = _run(store, settings, zoom, when)
         assert {r.key for r in results if r.state == "done"} == expected, results
         assert _run(store, settings, zoom, when, owner="runner-b") == []  # a restart changes nothing
@@ -70,25 +73,43 @@ def test_a_whole_seminar_each_step_at_its_time(world, zoom, fake_zoom, smtp_sink
     (meeting_id,) = fake_zoom.meetings
     people = fake_zoom.registrants(meeting_id)
     attendees = people[:25]
-    clock.wall = END.astimezone(timezone.utc)
-    fake_zoom.end_meeting(meeting_id, ended_at=clock.wall, participants=[
-        {"name": p["last_name"], "user_email": p["email"], "registrant_id": p["id"],
-         "join_time": START.astimezone(timezone.utc), "leave_time": END.astimezone(timezone.utc)} for p in attendees])
+    clock.wall = END.astimezone(UTC)
+    fake_zoom.end_meeting(
+        meeting_id,
+        ended_at=clock.wall,
+        participants=[
+            {
+                "name": p["last_name"],
+                "user_email": p["email"],
+                "registrant_id": p["id"],
+                "join_time": START.astimezone(UTC),
+                "leave_time": END.astimezone(UTC),
+            }
+            for p in attendees
+        ],
+    )
 
-    clock.wall = (END + timedelta(minutes=30)).astimezone(timezone.utc)
+    clock.wall = (END + timedelta(minutes=30)).astimezone(UTC)
     results = _run(store, settings, zoom, END + timedelta(minutes=30))
     assert [(r.key, r.state) for r in results] == [("report.fetch", "done"), ("summary.staff", "done")]
-    for when, expected in ((at("2027-01-22T10:00"), {"survey.send"}),
-                           (at("2027-01-26T10:00"), {"survey.remind", "summary.staff.survey"})):
-        clock.wall = when.astimezone(timezone.utc)
+    for when, expected in (
+        (at("2027-01-22T10:00"), {"survey.send"}),
+        (at("2027-01-26T10:00"), {"survey.remind", "summary.staff.survey"}),
+    ):
+        clock.wall = when.astimezone(UTC)
         assert {r.key for r in _run(store, settings, zoom, when) if r.state == "done"} == expected
         assert _run(store, settings, zoom, when, owner="runner-b") == []
 
     assert set(_states(store).values()) == {"done"}
     attendee = attendees[0]["email"]
     absent = people[-1]["email"]
-    assert _subjects(smtp_sink, attendee) == ["【ご案内】パブリテックセ", "【リマインド】明日開催：", "【リマインド】まもなく開",
-                                          "【アンケートのお願い】パ", "【再送・アンケートのお願"]
+    assert _subjects(smtp_sink, attendee) == [
+        "【ご案内】パブリテックセ",
+        "【リマインド】明日1月2",
+        "【リマインド】本日18:",
+        "【アンケートのお願い】パ",
+        "【再送・アンケートのお願",
+    ]
     assert len(smtp_sink.to(absent)) == 4  # invitation, two reminders, the follow-up
     assert len(smtp_sink.to("seminar-staff@example.jp")) == 2  # the summary after the report and after the reminder
     counts = Counter((r.recipients[0], r.message()["Subject"]) for r in smtp_sink.received)
@@ -98,10 +119,15 @@ def test_a_whole_seminar_each_step_at_its_time(world, zoom, fake_zoom, smtp_sink
 def test_late_reminders_are_missed_and_alerted_once(world, zoom, smtp_sink, clock):
     store, settings, event = world
     late = START + timedelta(minutes=5)
-    clock.wall = late.astimezone(timezone.utc)
+    clock.wall = late.astimezone(UTC)
     results = {r.key: r.state for r in _run(store, settings, zoom, late)}
-    assert results == {"zoom.create": "done", "registrants.sync": "done", "mail.invitation": "missed",
-                       "mail.reminder.1d": "missed", "mail.reminder.1h": "missed"}
+    assert results == {
+        "zoom.create": "done",
+        "registrants.sync": "done",
+        "mail.invitation": "missed",
+        "mail.reminder.1d": "missed",
+        "mail.reminder.1h": "missed",
+    }
     staff = smtp_sink.to("seminar-staff@example.jp")
     assert len(staff) == 3 and all("mail." in m.get_body(("plain",)).get_content() for m in staff)
     assert [r for r in smtp_sink.received if r.recipients[0] != "seminar-staff@example.jp"] == []
@@ -120,7 +146,8 @@ def test_transient_failure_is_retried_then_succeeds(world, zoom, fake_zoom, cloc
         step = db.get_step(conn, "example-seminar", "zoom.create")
     assert step["state"] == "planned" and step["retry_at"] > NOW and "HTTP 503" in step["last_error"]
     assert {r.key: r.state for r in _run(store, settings, zoom, NOW + timedelta(seconds=30))} == {
-        "registrants.sync": "waiting"}  # zoom.create is not due again yet
+        "registrants.sync": "waiting"
+    }  # zoom.create is not due again yet
     later = NOW + timedelta(hours=1)
     results = {r.key: r.state for r in _run(store, settings, zoom, later)}
     assert results == {"zoom.create": "done", "registrants.sync": "done"} and len(fake_zoom.meetings) == 1
@@ -155,25 +182,42 @@ def test_a_runner_that_died_loses_its_claim(world, zoom, smtp_sink):
 
 def test_cancelled_seminar_runs_nothing(world, zoom, example_jobs, smtp_sink):
     store, settings, event = world
-    example_jobs.write_text(example_jobs.read_text(encoding="utf-8").replace(
-        'language = "ja"', 'language = "ja"\ncancelled = true'), encoding="utf-8")
+    example_jobs.write_text(
+        example_jobs.read_text(encoding="utf-8").replace('language = "ja"', 'language = "ja"\ncancelled = true'),
+        encoding="utf-8",
+    )
     apply_events(store, [load_job(example_jobs)], NOW)
     assert _run(store, settings, zoom, at("2027-01-21T17:00")) == []
     assert smtp_sink.received == []
 
 
-def test_four_runners_at_once_send_each_message_once(world, zoom, fake_zoom, smtp_sink, tmp_path, db_url,
-                                                     example_jobs):
+def test_four_runners_at_once_send_each_message_once(world, zoom, fake_zoom, smtp_sink, tmp_path, db_url, example_jobs):
     store, settings, event = world
     _run(store, settings, zoom, NOW)  # the meeting and the registrants, so that the runners only mail
-    env = {**os.environ, "OPSFLOW_DATABASE_URL": db_url, "OPSFLOW_SMTP_URL": smtp_sink.url,
-           "OPSFLOW_MAIL_FROM": "seminar@example.jp", "OPSFLOW_JOBS_DIR": str(example_jobs.parent),
-           "OPSFLOW_ZOOM_ACCOUNT_ID": fake_zoom.account_id, "OPSFLOW_ZOOM_CLIENT_ID": fake_zoom.client_id,
-           "OPSFLOW_ZOOM_CLIENT_SECRET": fake_zoom.client_secret, "OPSFLOW_ZOOM_API_URL": fake_zoom.api_url,
-           "OPSFLOW_ZOOM_OAUTH_URL": fake_zoom.oauth_url}
+    env = {
+        **os.environ,
+        "OPSFLOW_DATABASE_URL": db_url,
+        "OPSFLOW_SMTP_URL": smtp_sink.url,
+        "OPSFLOW_MAIL_FROM": "seminar@example.jp",
+        "OPSFLOW_JOBS_DIR": str(example_jobs.parent),
+        "OPSFLOW_ZOOM_ACCOUNT_ID": fake_zoom.account_id,
+        "OPSFLOW_ZOOM_CLIENT_ID": fake_zoom.client_id,
+        "OPSFLOW_ZOOM_CLIENT_SECRET": fake_zoom.client_secret,
+        "OPSFLOW_ZOOM_API_URL": fake_zoom.api_url,
+        "OPSFLOW_ZOOM_OAUTH_URL": fake_zoom.oauth_url,
+    }
     when = "2027-01-20T18:00:00+09:00"  # the invitation is late but useful; the 1d reminder is due
-    runners = [subprocess.Popen([sys.executable, "-m", "opsflow", "run-due", "--now", when], env=env, cwd=tmp_path,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    runners = [
+        subprocess.Popen(
+            [sys.executable, "-m", "opsflow", "run-due", "--now", when],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
     outputs = [r.communicate(timeout=120) for r in runners]
     assert all(r.returncode == 0 for r in runners), outputs
     counts = Counter((r.recipients[0], r.message()["Subject"][:6]) for r in smtp_sink.received)
@@ -186,8 +230,10 @@ def test_a_moved_seminar_tells_those_already_invited(world, zoom, example_jobs, 
     store, settings, event = world
     _run(store, settings, zoom, NOW)
     _run(store, settings, zoom, at("2027-01-07T10:00"))  # the invitation goes out
-    example_jobs.write_text(example_jobs.read_text(encoding="utf-8").replace(
-        "2027-01-21T18:00:00+09:00", "2027-01-28T18:00:00+09:00"), encoding="utf-8")
+    example_jobs.write_text(
+        example_jobs.read_text(encoding="utf-8").replace("2027-01-21T18:00:00+09:00", "2027-01-28T18:00:00+09:00"),
+        encoding="utf-8",
+    )
     (result,) = apply_events(store, [load_job(example_jobs)], at("2027-01-08T09:00"))
     assert ("add-step", "mail.change.1") in [(c.action, c.step_key) for c in result.changes]
     results = {r.key: r.state for r in _run(store, settings, zoom, at("2027-01-08T09:00"))}
@@ -205,8 +251,10 @@ def test_a_cancelled_seminar_sends_its_cancellation_once(world, zoom, example_jo
     store, settings, event = world
     _run(store, settings, zoom, NOW)
     _run(store, settings, zoom, at("2027-01-07T10:00"))
-    example_jobs.write_text(example_jobs.read_text(encoding="utf-8").replace(
-        'language = "ja"', 'language = "ja"\ncancelled = true'), encoding="utf-8")
+    example_jobs.write_text(
+        example_jobs.read_text(encoding="utf-8").replace('language = "ja"', 'language = "ja"\ncancelled = true'),
+        encoding="utf-8",
+    )
     apply_events(store, [load_job(example_jobs)], at("2027-01-10T09:00"))
     results = {r.key: r.state for r in _run(store, settings, zoom, at("2027-01-10T09:00"))}
     assert results == {"mail.cancellation": "done"}
@@ -235,8 +283,15 @@ def test_sending_to_one_person_leaves_the_step_and_the_others_alone(world, zoom,
     _run(store, settings, zoom, NOW)
     from opsflow.mail.send import send_mail
 
-    send_mail(store, settings, event, "invitation", at("2027-01-05T10:00"), to="t-yamada@city.kaga.lg.jp",
-              make_zoom=lambda: zoom)
+    send_mail(
+        store,
+        settings,
+        event,
+        "invitation",
+        at("2027-01-05T10:00"),
+        to="t-yamada@city.kaga.lg.jp",
+        make_zoom=lambda: zoom,
+    )
     assert _states(store)["mail.invitation"] == "planned"
     results = {r.key: r.state for r in _run(store, settings, zoom, at("2027-01-07T10:00"))}
     assert results == {"mail.invitation": "done"}
@@ -248,16 +303,19 @@ def test_moving_a_step_forgets_its_retry_time(world, zoom, example_jobs):
     with store.begin() as conn:
         step = db.get_step(conn, "example-seminar", "mail.reminder.1d")
         db.update_step(conn, step["id"], {"retry_at": at("2027-01-20T18:30")}, NOW)
-    example_jobs.write_text(example_jobs.read_text(encoding="utf-8").replace(
-        "2027-01-21T18:00:00+09:00", "2027-01-28T18:00:00+09:00"), encoding="utf-8")
+    example_jobs.write_text(
+        example_jobs.read_text(encoding="utf-8").replace("2027-01-21T18:00:00+09:00", "2027-01-28T18:00:00+09:00"),
+        encoding="utf-8",
+    )
     apply_events(store, [load_job(example_jobs)], NOW)
     with store.read() as conn:
         step = db.get_step(conn, "example-seminar", "mail.reminder.1d")
     assert (step["due_at"], step["retry_at"]) == (at("2027-01-27T18:00"), None)
 
 
-def test_cancelled_with_zoom_registration_still_notifies_and_can_come_back(world, zoom, fake_zoom, example_jobs,
-                                                                         smtp_sink):
+def test_cancelled_with_zoom_registration_still_notifies_and_can_come_back(
+    world, zoom, fake_zoom, example_jobs, smtp_sink
+):
     from opsflow.zoom.meeting import sync_after_apply
 
     store, settings, event = world
@@ -268,7 +326,9 @@ def test_cancelled_with_zoom_registration_still_notifies_and_can_come_back(world
     cancelled = load_job(example_jobs)
     apply_events(store, [cancelled], at("2027-01-10T09:00"))
     assert [o.action for o in sync_after_apply(store, lambda: zoom, [cancelled], at("2027-01-10T09:00"))] == ["deleted"]
-    assert {r.key: r.state for r in _run(store, settings, zoom, at("2027-01-10T09:00"))} == {"mail.cancellation": "done"}
+    assert {r.key: r.state for r in _run(store, settings, zoom, at("2027-01-10T09:00"))} == {
+        "mail.cancellation": "done"
+    }
 
     example_jobs.write_text(original, encoding="utf-8")  # the seminar is back
     apply_events(store, [load_job(example_jobs)], at("2027-01-11T09:00"))

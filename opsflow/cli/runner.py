@@ -2,39 +2,55 @@
 
 from __future__ import annotations
 
-import json
+import logging
 import sys
 from pathlib import Path
 
 import click
 
-from opsflow.cli.common import now
+from opsflow.cli.common import json_option, now, print_json
+
+log_format_option = click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Lines as text, or one JSON object per line for a log collector.",
+)
 
 
 @click.command("run-due")
 @click.option("--now", "now_text", metavar="ISO", help="Run as if it were this time (with an offset).")
 @click.option("--dry-run", is_flag=True, help="List the steps that are due and who they would mail; do nothing.")
-@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@json_option
+@log_format_option
 @click.pass_obj
-def run_due(app, now_text: str | None, dry_run: bool, as_json: bool) -> None:
+def run_due(app, now_text: str | None, dry_run: bool, as_json: bool, log_format: str) -> None:
     """Run every step that is due, then exit: for cron, every minute.
 
     First, job files of the jobs folder that changed since they were applied (or whose registrants
     CSV changed) are applied again, as `opsflow apply` would. Quiet and quick when nothing is due.
-    Exit code 0 when everything due ran, waits for a step still running, or was put off to retry;
-    1 when a step failed, was missed or is blocked by a failed step, a delivery is in doubt, or a job
-    file has an error (staff get one alert per problem); 2 when there is nothing to run from here.
+    Prints one line per step on stdout (a retry with its next attempt, in the seminar's time zone);
+    warnings go to stderr. `--log-format json` writes both as JSON lines; `--json` prints one JSON
+    list instead. Exit code 0 when everything due ran, waits for a step still running, or was put
+    off to retry; 1 when a step failed, was missed or is blocked by a failed step, a delivery is in
+    doubt, or a job file has an error (staff get one alert per problem); 2 when there is nothing to
+    run from here.
 
     \b
     Example:
         * * * * *  cd /srv/seminars && /srv/seminars/.venv/bin/opsflow run-due
         opsflow run-due --dry-run --now 2027-01-20T18:00:00+09:00
+        opsflow run-due --log-format json >> /var/log/opsflow.jsonl 2>&1
     """
     from opsflow.core.runner import RunContext, StepResult
     from opsflow.core.runner import run_due as run
+    from opsflow.core.scheduler import configure
     from opsflow.core.watch import refresh_jobs
 
     _require_something_to_run(app.settings)
+    # the step lines are printed below, once: the log (stderr) carries warnings about anything else
+    configure(app.settings, log_format, level=logging.WARNING, step_lines=False, propagate=True)
     at, store = now(now_text), app.store()
     refresh = refresh_jobs(store, app.zoom, app.settings.jobs_dir, at, dry_run=dry_run)
     results = [
@@ -56,12 +72,38 @@ def run_due(app, now_text: str | None, dry_run: bool, as_json: bool) -> None:
     ]
     results += run(RunContext(store, app.settings, at, app.zoom, dry_run=dry_run, held=refresh.held))
     if as_json:
-        click.echo(json.dumps([vars(r) for r in results], ensure_ascii=False, indent=2))
+        print_json([r.as_dict() for r in results])
+    elif log_format == "json":
+        _print_json_lines(store, results)
     else:
         for r in results:
-            click.echo(f"{r.event_id}: {r.key} {r.state}" + (f" ({r.message})" if r.message else ""))
+            click.echo(r.line())
     if any(r.needs_attention for r in results):
         sys.exit(1)
+
+
+def _print_json_lines(store, results) -> None:
+    """Each result as the scheduler's JSON log line, timed now in its seminar's zone."""
+    import time
+
+    from opsflow.core.scheduler import event_zones, json_line, line_time
+
+    if not results:
+        return
+    zones = event_zones(store)
+    printed_at = time.time()
+    for r in results:
+        fields = {
+            "time": line_time(printed_at, r.tz or zones.get(r.event_id)),
+            "level": logging.getLevelName(r.level).lower(),
+            "event_id": r.event_id,
+            "step": r.key,
+            "state": r.state,
+            "message": r.line(),
+        }
+        if r.retry_at is not None:
+            fields["retry_at"] = r.retry_at
+        click.echo(json_line(fields))
 
 
 def _require_something_to_run(settings) -> None:
@@ -84,13 +126,7 @@ def _require_something_to_run(settings) -> None:
 
 
 @click.command()
-@click.option(
-    "--log-format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="One line per action, readable or as JSON for a log collector.",
-)
+@log_format_option
 @click.option(
     "--poll",
     default=60.0,
@@ -102,7 +138,9 @@ def _require_something_to_run(settings) -> None:
 def scheduler(app, log_format: str, poll: float) -> None:
     """Run as a service: wake when each step is due, re-apply job files when they change.
 
-    SIGTERM (systemctl stop) lets the message in flight finish and exits 0.
+    Logs one line per event on stderr: a step that starts, its outcome (a retry with its next attempt),
+    a job file applied again. Times are to the second in the seminar's time zone. SIGTERM (systemctl
+    stop) lets the message in flight finish and exits 0.
 
     \b
     Example:

@@ -4,14 +4,21 @@
 on one host or several, never run a step twice: a step is claimed by one conditional UPDATE, and every
 message inside it is claimed again through the delivery ledger. A runner that dies loses its claim when
 the lease runs out. Time is passed in (`ctx.now`).
+
+Each step that starts and each outcome is logged here, once, as one line (`StepResult.line()`) that
+carries the event id, the step, its state and the seminar's time zone as record attributes; callers
+print or log nothing more about a step.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from opsflow import store as db
@@ -37,6 +44,22 @@ DEADLINES = {
 }
 DEFAULT_DEADLINE = timedelta(hours=12)
 REMINDER_KINDS = ("mail.invitation", "mail.reminder", "mail.change")  # useless once the seminar has started
+WARNING_STATES = ("failed", "missed", "blocked")
+QUIET_REPEATS = ("waiting", "blocked")  # said again unchanged at the next wake: logged at DEBUG only
+
+# The step being run in this thread, so that every log record made meanwhile (the Zoom client's
+# retries, the mail server's answers) can carry its event, step and time zone.
+_current_step: ContextVar[dict[str, Any] | None] = ContextVar("opsflow_current_step", default=None)
+
+
+def current_step() -> dict[str, Any]:
+    """`event_id`, `step` and `tz` of the step running in this thread (empty outside a step)."""
+    return dict(_current_step.get() or {})
+
+
+def local_text(moment: datetime) -> str:
+    """A time as the logs show it: to the second, in the zone it carries, e.g. `2026-12-04 08:01:56 JST`."""
+    return f"{moment:%Y-%m-%d %H:%M:%S} {moment.tzname()}"
 
 
 class Busy(OpsflowError):
@@ -55,6 +78,19 @@ class RunContext:
     dry_run: bool = False
     should_stop: Callable[[], bool] = lambda: False
     held: set[str] = field(default_factory=set)  # events whose job file has an error: their steps wait
+    # The time as the run goes on (a step may take minutes); by default `now` plus the time elapsed
+    # since the context was made, so that a run at a given `--now` stays at that time.
+    clock: Callable[[], datetime] | None = None
+    # The last line logged per step id, kept across runs by a long-lived caller (the scheduler):
+    # a step still waiting or blocked is then not logged again at INFO every time it is looked at.
+    reported: dict[int, str] | None = None
+    started: float = field(default_factory=time.monotonic, repr=False)
+
+    def current(self) -> datetime:
+        """The time now, for times computed after work (a retry's next attempt)."""
+        if self.clock is not None:
+            return self.clock()
+        return self.now + timedelta(seconds=time.monotonic() - self.started)
 
 
 @dataclass
@@ -64,9 +100,44 @@ class StepResult:
     state: str  # done, failed, missed, blocked, retry, waiting, would-run, would-miss, skipped
     message: str = ""
     needs_attention: bool = False  # a person must look (failed, missed, blocked, a delivery in doubt)
+    retry_at: datetime | None = None  # for `retry`: the next attempt, in the seminar's time zone
+    tz: tzinfo | None = field(default=None, repr=False, compare=False)  # the seminar's, for the log's times
 
     def __post_init__(self) -> None:
-        self.needs_attention = self.needs_attention or self.state in ("failed", "missed", "blocked")
+        self.needs_attention = self.needs_attention or self.state in WARNING_STATES
+
+    @property
+    def level(self) -> int:
+        return logging.WARNING if self.state in WARNING_STATES else logging.INFO
+
+    def line(self) -> str:
+        """One line for people: `EVENT: STEP STATE (message)`, with the next attempt of a retry."""
+        text = f"{self.event_id}: {self.key} {self.state}" + (f" ({self.message})" if self.message else "")
+        if self.state == "retry" and self.retry_at is not None:
+            text += f"; will be tried again at {local_text(self.retry_at)}"
+        return text
+
+    def as_dict(self) -> dict[str, Any]:
+        """The result for `--json`: times as ISO 8601 with the seminar's offset."""
+        return {
+            "event_id": self.event_id,
+            "key": self.key,
+            "state": self.state,
+            "message": self.message,
+            "needs_attention": self.needs_attention,
+            "retry_at": self.retry_at.isoformat() if self.retry_at else None,
+        }
+
+    def log_extra(self) -> dict[str, Any]:
+        """The attributes a log record of this result carries (see `opsflow.core.scheduler`)."""
+        return {
+            "event_id": self.event_id,
+            "step": self.key,
+            "state": self.state,
+            "retry_at": self.retry_at,
+            "tz": self.tz,
+            "step_line": True,
+        }
 
 
 def run_due(ctx: RunContext, *, event_id: str | None = None) -> list[StepResult]:
@@ -86,6 +157,7 @@ def run_due(ctx: RunContext, *, event_id: str | None = None) -> list[StepResult]
             if ctx.should_stop():
                 break
             result = _run_one(ctx, step, events[step["event_id"]])
+            _report(ctx, step, result)
             results[step["id"]] = result
             if result.state != "waiting":
                 finished.add(step["id"])
@@ -99,6 +171,35 @@ def run_due(ctx: RunContext, *, event_id: str | None = None) -> list[StepResult]
 
 def _run_one(ctx: RunContext, step, event_row) -> StepResult:
     event = event_from_json(event_row["spec_json"], event_row["source_path"])
+    with _step_context(event, step["key"]):
+        result = _run_step(ctx, step, event)
+    result.tz = event.tz
+    return result
+
+
+@contextmanager
+def _step_context(event: Event, key: str) -> Iterator[None]:
+    token = _current_step.set({"event_id": event.id, "step": key, "tz": event.tz})
+    try:
+        yield
+    finally:
+        _current_step.reset(token)
+
+
+def _report(ctx: RunContext, step, result: StepResult) -> None:
+    """Log a step's outcome: one line, the only one about it (dry runs are the caller's to print)."""
+    if ctx.dry_run:
+        return
+    line = result.line()
+    level = result.level
+    if ctx.reported is not None:
+        if result.state in QUIET_REPEATS and ctx.reported.get(step["id"]) == line:
+            level = logging.DEBUG
+        ctx.reported[step["id"]] = line
+    log.log(level, "%s", line, extra=result.log_extra())
+
+
+def _run_step(ctx: RunContext, step, event: Event) -> StepResult:
     key = step["key"]
     before = _waiting_for(ctx, step)
     if before is not None and before["state"] == "failed":
@@ -119,7 +220,12 @@ def _run_one(ctx: RunContext, step, event_row) -> StepResult:
     with ctx.store.begin() as conn:
         if not db.claim_step(conn, step["id"], ctx.owner, ctx.now, ctx.now + LEASE):
             return StepResult(event.id, key, "skipped", "another runner has it")
-    log.info("%s: %s starts", event.id, key)
+    log.info(
+        "%s: %s starts",
+        event.id,
+        key,
+        extra={"event_id": event.id, "step": key, "state": "running", "tz": event.tz, "step_line": True},
+    )
     try:
         message = ACTIONS[step["kind"]](ctx, event, step)
     except BatchStopped as exc:
@@ -148,11 +254,10 @@ def _run_one(ctx: RunContext, step, event_row) -> StepResult:
                 db.finish_step(conn, event.id, key, "failed", ctx.now, error)
             _alert(ctx, event, key, "failed", error)
             return StepResult(event.id, key, "failed", error)
-        _retry(ctx, event, step, state["last_error"] or "not finished", not_before=state["retry_at"])
-        return StepResult(event.id, key, "retry", state["last_error"] or "")
+        retry_at = _retry(ctx, event, step, state["last_error"] or "not finished", not_before=state["retry_at"])
+        return StepResult(event.id, key, "retry", state["last_error"] or "", retry_at=retry_at)
     if final == "failed":
         _alert(ctx, event, key, "failed", state["last_error"] or "")
-    log.info("%s: %s %s %s", event.id, key, final, message)
     return StepResult(event.id, key, final, message)
 
 
@@ -181,12 +286,11 @@ def _is_too_late(step, event: Event, now: datetime) -> bool:
 def _failed(ctx: RunContext, event: Event, step, exc: OpsflowError) -> StepResult:
     transient = isinstance(exc, (MailError, Busy)) or (isinstance(exc, ZoomError) and exc.is_transient)
     if transient and ctx.now < _deadline(step, event):
-        _retry(ctx, event, step, str(exc))
-        return StepResult(event.id, step["key"], "retry", str(exc))
+        retry_at = _retry(ctx, event, step, str(exc))
+        return StepResult(event.id, step["key"], "retry", str(exc), retry_at=retry_at)
     with ctx.store.begin() as conn:
         db.finish_step(conn, event.id, step["key"], "failed", ctx.now, str(exc))
     _alert(ctx, event, step["key"], "failed", str(exc))
-    log.warning("%s: %s failed: %s", event.id, step["key"], exc)
     return StepResult(event.id, step["key"], "failed", str(exc))
 
 
@@ -215,11 +319,14 @@ def _deadline(step, event: Event) -> datetime:
     return step["due_at"] + DEADLINES.get(step["kind"], DEFAULT_DEADLINE)
 
 
-def _retry(ctx: RunContext, event: Event, step, error: str, not_before: datetime | None = None) -> None:
+def _retry(ctx: RunContext, event: Event, step, error: str, not_before: datetime | None = None) -> datetime:
+    """Put the step back to `planned` with its next attempt; returns that time in the seminar's zone."""
     attempts = max(step["attempts"], 0) + 1
-    # stopped by a shutdown: free at once for the next runner; a failure: back off
+    # stopped by a shutdown: free at once for the next runner; a failure: back off. Counted from now,
+    # not from when the run began: the attempt that failed may itself have taken minutes.
     wait = timedelta(0) if ctx.should_stop() else min(RETRY_FIRST * 2 ** (attempts - 1), RETRY_MAX)
-    retry_at = max(ctx.now + wait, not_before or ctx.now)  # e.g. when the first deferred message is due
+    current = ctx.current()
+    retry_at = _whole_second(max(current + wait, not_before or current))  # e.g. the first deferred message
     with ctx.store.begin() as conn:
         db.update_step(
             conn,
@@ -227,7 +334,12 @@ def _retry(ctx: RunContext, event: Event, step, error: str, not_before: datetime
             {"state": "planned", "retry_at": retry_at, "last_error": error, "lease_owner": None, "lease_until": None},
             ctx.now,
         )
-    log.info("%s: %s will be tried again at %s (%s)", event.id, step["key"], retry_at, error)
+    return event.local(retry_at)
+
+
+def _whole_second(moment: datetime) -> datetime:
+    """`moment` rounded up to the second: the time shown is then the time of the attempt, never before it."""
+    return moment if moment.microsecond == 0 else moment.replace(microsecond=0) + timedelta(seconds=1)
 
 
 def _alert(ctx: RunContext, event: Event, key: str, state: str, error: str, *, ledger_key: str | None = None) -> None:

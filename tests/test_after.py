@@ -5,26 +5,33 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from opsflow import store as db
+from opsflow.after.report import (
+    attendance_csv,
+    attendance_of,
+    fetch_report,
+    headcount_text,
+    report_draft,
+    report_summary,
+)
+from opsflow.after.series import series_report
+from opsflow.after.survey import import_responses, send_survey
 from opsflow.core.apply import apply_events
 from opsflow.core.config import Secret, Settings
 from opsflow.core.errors import ZoomReportNotReady
 from opsflow.core.jobspec import load_job
 from opsflow.mail.send import send_mail
-from opsflow.zoom.meeting import create_meeting
 from opsflow.registrants import sync_registrants
-from opsflow.after.report import attendance_csv, attendance_of, fetch_report, headcount_text, report_draft, report_summary
-from opsflow.after.series import series_report
 from opsflow.store import open_store
-from opsflow.after.survey import import_responses, send_survey
+from opsflow.zoom.meeting import create_meeting
 
 from .conftest import NOW
 
-START = datetime(2027, 1, 21, 9, 0, tzinfo=timezone.utc)  # 18:00 JST
+START = datetime(2027, 1, 21, 9, 0, tzinfo=UTC)  # 18:00 JST
 END = START + timedelta(minutes=90)
 
 
@@ -144,7 +151,7 @@ def test_survey_answers_reminder_and_summary(world, zoom, clock, smtp_sink, tmp_
     names = {p.get_filename(): p for p in mail.walk() if p.get_filename()}
     assert names["attendance.png"].get_content()[:8] == b"\x89PNG\r\n\x1a\n"
     rows = list(csv.DictReader(io.StringIO(names["example-seminar-attendance.csv"].get_payload(decode=True).decode("utf-8-sig"))))
-    assert len(rows) == 26 and {r["attended"] for r in rows} == {"yes", "no"}
+    assert len(rows) == 26 and {r["参加"] for r in rows} == {"はい", "いいえ"}  # a Japanese seminar's CSV
 
 
 def test_export_draft_and_series(world, zoom, clock):
@@ -155,7 +162,7 @@ def test_export_draft_and_series(world, zoom, clock):
     assert data.startswith("\ufeffname,email,organization".encode())
     draft = report_draft(store, event, ["とても良かったです。"])
     assert draft.startswith("# 開催報告: パブリテックセミナー vol.3")
-    assert "- 参加者：総勢20名以上（申込 40名）" in draft and "> とても良かったです。" in draft
+    assert "- 参加者：総勢20名以上（申込 40名）" in draft and "- 「とても良かったです。」" in draft
     report = series_report(store, "publitech-seminar")
     assert [(s["id"], s["attendees"], s["registrations"], s["attendance_rate"]) for s in report.seminars] == [
         ("example-seminar", 23, 40, "58%")]

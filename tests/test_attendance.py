@@ -143,7 +143,7 @@ def test_negative_threshold_is_refused():
 
 
 def test_timeline_counts_people_not_devices():
-    points = dict(timeline(SEGMENTS, at("09:00"), at("10:30")))
+    points = dict(timeline(SEGMENTS, at("09:00"), at("10:30"), registrants=REGISTRANTS))
     assert len(points) == 91
     assert points[at("09:00")] == 4   # 山田, 佐藤, 田中, ゲスト; 中村 only waits
     assert points[at("09:15")] == 5   # 山田 is out; 佐藤, 鈴木, ゲスト, 伊藤, Visitor (joins this instant)
@@ -153,11 +153,26 @@ def test_timeline_counts_people_not_devices():
 
 
 def test_timeline_steps_and_bounds():
-    points = timeline(SEGMENTS, at("09:00"), at("09:59"), step=timedelta(minutes=30))
+    points = timeline(SEGMENTS, at("09:00"), at("09:59"), registrants=REGISTRANTS, step=timedelta(minutes=30))
     assert points == [(at("09:00"), 4), (at("09:30"), 4)]
-    assert timeline(SEGMENTS, at("10:00"), at("09:00")) == []
+    assert timeline(SEGMENTS, at("10:00"), at("09:00"), registrants=REGISTRANTS) == []
     with pytest.raises(ValueError, match="step must be positive"):
-        timeline(SEGMENTS, at("09:00"), at("10:00"), step=timedelta(0))
+        timeline(SEGMENTS, at("09:00"), at("10:00"), registrants=REGISTRANTS, step=timedelta(0))
+
+
+def test_timeline_knows_a_person_as_the_attendance_table_does():
+    # 山田 by registrant id on the PC, by email on a phone, by name on a tablet: one person, as in the table
+    devices = [
+        seg("山田 太郎", "09:00", "10:00", email="t-yamada@city.kaga.lg.jp", rid="rid-yamada"),
+        seg("やまだ (iPhone)", "09:05", "09:30", email="t-yamada@city.kaga.lg.jp"),
+        seg("山田\u3000太郎", "09:10", "09:20"),
+        seg("Visitor", "09:00", "09:30", email="visitor@example.com"),
+        seg("Visitor phone", "09:05", "09:30", email="visitor@example.com"),
+    ]
+    points = dict(timeline(devices, at("09:00"), at("09:30"), registrants=REGISTRANTS))
+    people = attendance(devices, REGISTRANTS, threshold_minutes=10)
+    assert max(points.values()) == len(people) == 2
+    assert points[at("09:15")] == 2
 
 
 def report_row(name, email, join, leave, duration, **extra):
@@ -273,5 +288,7 @@ def test_attendees_never_outnumber_distinct_people(segments, registrants):
     for p in people:
         if p.first_join_at is not None:
             assert p.minutes <= int((p.last_leave_at - p.first_join_at).total_seconds()) // 60
-    for moment, count in timeline(segments, DAY, DAY + timedelta(hours=3), step=timedelta(minutes=7)):
-        assert count <= len(distinct)
+    for _moment, count in timeline(
+        segments, DAY, DAY + timedelta(hours=3), registrants=registrants, step=timedelta(minutes=7)
+    ):
+        assert count <= len(people)

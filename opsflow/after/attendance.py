@@ -138,6 +138,33 @@ def _merged_seconds(segments: list[Segment]) -> int:
     return int(total)
 
 
+def _matcher(
+    registrants: Iterable[RegistrantRef],
+) -> Callable[[Segment], tuple[tuple, str | None, RegistrantRef | None]]:
+    """A function from a segment to (person key, how it matched, the registrant or None).
+
+    The key is ("registrant", id) for a matched registrant, else ("guest", "email", address) or
+    ("guest", "name", name): the one identity of a person for the table and the chart alike.
+    """
+    registrants = list(registrants)
+    by_zoom_id = _unique_index(registrants, lambda r: (r.zoom_registrant_id or "").strip())
+    by_email = _unique_index(registrants, lambda r: r.email.strip().lower())
+    by_name = _unique_index(registrants, lambda r: collapse_name(r.name))
+
+    def match(segment: Segment) -> tuple[tuple, str | None, RegistrantRef | None]:
+        name = collapse_name(segment.name)
+        for method, index, value in (
+            ("registrant_id", by_zoom_id, segment.registrant_id),
+            ("email", by_email, segment.email),
+            ("name", by_name, name),
+        ):
+            if value and value in index:
+                return ("registrant", index[value].id), method, index[value]
+        return (("guest", "email", segment.email) if segment.email else ("guest", "name", name)), None, None
+
+    return match
+
+
 def attendance(
     segments: Iterable[Segment], registrants: Iterable[RegistrantRef], *, threshold_minutes: int
 ) -> list[PersonAttendance]:
@@ -150,28 +177,15 @@ def attendance(
     """
     if threshold_minutes < 0:
         raise ValueError(f"threshold_minutes must be 0 or more, got {threshold_minutes}")
-    registrants = list(registrants)
-    by_zoom_id = _unique_index(registrants, lambda r: (r.zoom_registrant_id or "").strip())
-    by_email = _unique_index(registrants, lambda r: r.email.strip().lower())
-    by_name = _unique_index(registrants, lambda r: collapse_name(r.name))
-
+    match = _matcher(registrants)
     groups: dict[tuple, list[Segment]] = {}
     how: dict[tuple, set[str]] = {}
     found: dict[tuple, RegistrantRef] = {}
     for segment in segments:
-        name = collapse_name(segment.name)
-        for method, index, value in (
-            ("registrant_id", by_zoom_id, segment.registrant_id),
-            ("email", by_email, segment.email),
-            ("name", by_name, name),
-        ):
-            if value and value in index:
-                key: tuple = ("registrant", index[value].id)
-                found[key] = index[value]
-                how.setdefault(key, set()).add(method)
-                break
-        else:
-            key = ("guest", "email", segment.email) if segment.email else ("guest", "name", name)
+        key, method, registrant = match(segment)
+        if registrant is not None and method is not None:
+            found[key] = registrant
+            how.setdefault(key, set()).add(method)
         groups.setdefault(key, []).append(segment)
 
     people = []
@@ -204,26 +218,24 @@ def attendance(
     return people
 
 
-def _person_key(segment: Segment) -> tuple[str, str]:
-    if segment.registrant_id:
-        return ("registrant_id", segment.registrant_id)
-    if segment.email:
-        return ("email", segment.email)
-    return ("name", collapse_name(segment.name))
-
-
 def timeline(
-    segments: Iterable[Segment], start: datetime, end: datetime, *, step: timedelta = timedelta(minutes=1)
+    segments: Iterable[Segment],
+    start: datetime,
+    end: datetime,
+    *,
+    registrants: Iterable[RegistrantRef],
+    step: timedelta = timedelta(minutes=1),
 ) -> list[tuple[datetime, int]]:
     """(instant, people in the meeting) at each step from `start` to `end` inclusive.
 
-    A person (Zoom registrant id, else email, else name) counts once however many devices they
-    use; a segment covers [join_at, leave_at), so someone is gone at their leave instant.
-    Waiting-room rows are left out.
+    People are told apart as `attendance` does (a registrant, else a guest's email, else their
+    name), so someone on a second device or rejoining counts once. A segment covers
+    [join_at, leave_at), so someone is gone at their leave instant. Waiting-room rows are left out.
     """
     if step <= timedelta(0):
         raise ValueError(f"step must be positive, got {step}")
-    in_meeting = [(s.join_at, s.leave_at, _person_key(s)) for s in segments if not s.is_waiting_room]
+    match = _matcher(registrants)
+    in_meeting = [(s.join_at, s.leave_at, match(s)[0]) for s in segments if not s.is_waiting_room]
     points = []
     moment = start
     while moment <= end:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -74,13 +76,17 @@ def store_attendance(store: Store, event: Event, rows: list[dict], source: str, 
             "stored: fetch it again later, or report it"
         ) from None
     with store.begin() as conn:
-        refs = [
-            RegistrantRef(r["id"], r["email"], r["name"], r["zoom_registrant_id"])
-            for r in db.list_registrants(conn, event.id)
-        ]
-        people = attendance(segments, refs, threshold_minutes=threshold)
+        people = attendance(segments, registrant_refs(conn, event.id), threshold_minutes=threshold)
         db.replace_report_rows(conn, event.id, source, [json.dumps(r, ensure_ascii=False) for r in rows], now)
         db.replace_attendance(conn, event.id, [_row(p) for p in people])
+
+
+def registrant_refs(conn, event_id: str) -> list[RegistrantRef]:
+    """Every registrant of the event (cancelled too), as attendance matching knows them."""
+    return [
+        RegistrantRef(r["id"], r["email"], r["name"], r["zoom_registrant_id"])
+        for r in db.list_registrants(conn, event_id)
+    ]
 
 
 def _row(person: PersonAttendance) -> dict[str, Any]:
@@ -159,13 +165,51 @@ def percent(part: int, whole: int) -> str:
     return f"{(200 * part + whole) // (2 * whole)}%" if whole else "-"
 
 
-def attendance_csv(people: list[dict[str, Any]], tz) -> bytes:
-    """The attendance as CSV that Excel opens correctly: UTF-8 with BOM, CRLF."""
+# The CSV's columns and its coded values for people (ja, en) and, under None, for programs: the columns
+# and codes `report export` has always written. `matched_by` None is a guest.
+CSV_HEADERS: dict[str | None, tuple[str, ...]] = {
+    "ja": ("氏名", "メールアドレス", "所属", "部署", "参加時間(分)", "初回入室", "最終退室", "参加", "照合方法"),
+    "en": (
+        "Name",
+        "Email",
+        "Organization",
+        "Department",
+        "Minutes",
+        "First joined",
+        "Last left",
+        "Attended",
+        "Matched by",
+    ),
+    None: (
+        "name",
+        "email",
+        "organization",
+        "department",
+        "minutes",
+        "first_join",
+        "last_leave",
+        "attended",
+        "matched_by",
+    ),
+}
+CSV_ATTENDED = {"ja": ("はい", "いいえ"), "en": ("yes", "no"), None: ("yes", "no")}
+CSV_MATCHED_BY: dict[str | None, dict[str | None, str]] = {
+    "ja": {"registrant_id": "Zoom登録", "email": "メールアドレス", "name": "氏名", None: "申込なし"},
+    "en": {"registrant_id": "Zoom registration", "email": "email", "name": "name", None: "not registered"},
+    None: {"registrant_id": "registrant_id", "email": "email", "name": "name", None: "guest"},
+}
+
+
+def attendance_csv(people: list[dict[str, Any]], tz, language: str | None = None) -> bytes:
+    """The attendance as CSV that Excel opens correctly: UTF-8 with BOM, CRLF. With a `language` (ja or
+    en) the headers and the coded values (attended, how a person was matched to a registration) are
+    words for people; without one, the column names and codes that programs reading the export expect."""
+    key = language if language in CSV_HEADERS else "en"
+    yes, no = CSV_ATTENDED[key]
+    matched_by = CSV_MATCHED_BY[key]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(
-        ["name", "email", "organization", "department", "minutes", "first_join", "last_leave", "attended", "matched_by"]
-    )
+    writer.writerow(CSV_HEADERS[key])
     for p in people:
         writer.writerow(
             [
@@ -176,8 +220,8 @@ def attendance_csv(people: list[dict[str, Any]], tz) -> bytes:
                 p["total_minutes"],
                 _local(p["first_join_at"], tz),
                 _local(p["last_leave_at"], tz),
-                "yes" if p["is_attended"] else "no",
-                p["matched_by"] or "guest",
+                yes if p["is_attended"] else no,
+                matched_by.get(p["matched_by"], p["matched_by"]),
             ]
         )
     return buffer.getvalue().encode("utf-8-sig")
@@ -214,7 +258,7 @@ def report_draft(store: Store, event: Event, comments: list[str]) -> str:
             "",
         ]
         lines += [
-            f"{when.split(' ')[0]}、「{spec.title}」をオンラインで開催し、"
+            f"{when.split(' ')[0]}、{quoted(spec.title)}をオンラインで開催し、"
             f"全国の自治体職員の皆さまを中心に{headcount_text(numbers['attendees'])}の方にご参加いただきました。",
             "",
         ]
@@ -229,11 +273,12 @@ def report_draft(store: Store, event: Event, comments: list[str]) -> str:
         lines += ["## 登壇者と講演" if ja else "## Speakers and talks", ""]
         for speaker in spec.speakers:
             who = " ".join(p for p in (speaker.affiliation, speaker.position, speaker.name) if p)
-            lines.append(f"- 「{speaker.talk}」 {who} 氏" if ja else f'- "{speaker.talk}", {who}')
+            lines.append(f"- {quoted(speaker.talk)} {who} 氏" if ja else f'- "{speaker.talk}", {who}')
         lines.append("")
-    if comments:
+    shown = [("" if ja else " ").join(line.strip() for line in c.splitlines()) for c in distinct_comments(comments)]
+    if shown:
         lines += ["## 参加者の声（アンケートより）" if ja else "## What participants said", ""]
-        lines += [f"> {c}" for c in comments[:5]]
+        lines += [f"- {quoted(c)}" if ja else f"> {c}" for c in shown[:5]]
         lines.append("")
     lines.append(
         "<!-- opsflow の下書きです。公開前に内容をご確認ください。 -->"
@@ -241,3 +286,34 @@ def report_draft(store: Store, event: Event, comments: list[str]) -> str:
         else "<!-- A draft by opsflow: check it before publishing. -->"
     )
     return "\n".join(lines) + "\n"
+
+
+def quoted(text: str) -> str:
+    """「text」, or 『text』 when the text has 「 or 」 of its own (how Japanese nests quotations)."""
+    return f"『{text}』" if "「" in text or "」" in text else f"「{text}」"
+
+
+def distinct_comments(comments: Iterable[str]) -> list[str]:
+    """The comments trimmed, without a 「」 pair around a whole comment, each once (compared after NFKC,
+    whitespace collapsed), in their order; empty ones left out."""
+    seen: set[str] = set()
+    out = []
+    for comment in comments:
+        text = _unwrapped(comment.strip())
+        key = " ".join(unicodedata.normalize("NFKC", text).split()).casefold()
+        if key and key not in seen:
+            seen.add(key)
+            out.append(text)
+    return out
+
+
+def _unwrapped(text: str) -> str:
+    """「text」 -> text, when that first 「 closes at the very end (not for 「A」と「B」)."""
+    if len(text) < 2 or text[0] != "「" or text[-1] != "」":
+        return text
+    depth = 0
+    for ch in text[:-1]:
+        depth += (ch == "「") - (ch == "」")
+        if depth == 0:
+            return text
+    return text[1:-1].strip()

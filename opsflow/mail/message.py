@@ -169,11 +169,17 @@ def _with_email_package(
     html_part = list(message.iter_parts())[1]  # the same part as get_payload()[1], typed as a MIMEPart
     for item in attachments:
         maintype, subtype = item.mime_type.split("/", 1)
-        if item.content_id:
+        # text parts say their charset (a CSV without one opens as mojibake); opsflow writes UTF-8
+        params = {"charset": "utf-8"} if maintype == "text" else {}
+        if item.content_id:  # shown in the HTML only: attached a second time, readers list it twice
             html_part.add_related(
-                item.data, maintype=maintype, subtype=subtype, cid=f"<{item.content_id}>", filename=item.filename
+                item.data,
+                maintype=maintype,
+                subtype=subtype,
+                cid=f"<{item.content_id}>",
+                disposition="inline",  # "attachment" here makes some readers list it as a file as well
+                filename=item.filename,
             )
-    for item in attachments:  # inline images too: some clients show only attachments
-        maintype, subtype = item.mime_type.split("/", 1)
-        message.add_attachment(item.data, maintype=maintype, subtype=subtype, filename=item.filename)
+        else:
+            message.add_attachment(item.data, maintype=maintype, subtype=subtype, filename=item.filename, params=params)
     return Outgoing(message.as_bytes(), message_id)

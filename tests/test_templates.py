@@ -73,7 +73,9 @@ def sample_context(language: str, kind: str) -> dict:
         "summary": {
             "registrations": 73,
             "attendees": 54,
-            "attendance_rate": "74%",
+            "attended_registrants": 52,
+            "guests": 2,
+            "attendance_rate": "71%",
             "average_minutes": 78.4,
             "median_minutes": 84,
             "by_organization": [
@@ -85,6 +87,7 @@ def sample_context(language: str, kind: str) -> dict:
                        "comments": ["窓口改革の具体例が参考になりました。", "録画の公開を希望します。"]},
             "chart_cid": "attendance-chart@opsflow",
             "report_note": "参加時間は再入室を合算しています。",
+            "attendance_source": "report",
             "stage": "survey",
         } if kind == "summary" else None,
         "alert": {

@@ -142,7 +142,9 @@ def sample_summary() -> dict[str, Any]:
     return {
         "registrations": 74,
         "attendees": 61,
-        "attendance_rate": "82%",
+        "attended_registrants": 58,
+        "guests": 3,
+        "attendance_rate": "78%",
         "average_minutes": 78,
         "median_minutes": 86,
         "by_organization": [
@@ -153,6 +155,7 @@ def sample_summary() -> dict[str, Any]:
         "survey": {"responses": 30, "rate_text": "49%", "comments": ["大変参考になりました。"]},
         "chart_cid": None,
         "report_note": None,
+        "attendance_source": "report",
         "stage": "report",
     }
 

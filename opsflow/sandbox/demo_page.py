@@ -4,7 +4,6 @@ its chart, every message linked), built from the database and the outbox. Templa
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import shutil
 from collections import Counter
@@ -350,15 +349,13 @@ def _step_result(step, sent: Counter, run: Run) -> str:
 
 
 def _copy_font(assets: Path) -> Path | None:
-    """IPAexGothic from matplotlib-fontja beside the page, so that Japanese shows on a machine without CJK
-    fonts; None (the page falls back to the system's fonts) when the package is not installed."""
-    spec = importlib.util.find_spec("matplotlib_fontja")
-    if spec is None or not spec.submodule_search_locations:
+    """IPAexGothic (the charts' font) beside the page, so that Japanese shows on a machine without CJK
+    fonts; None (the page falls back to the system's fonts) when its package is not installed."""
+    from opsflow.after.chart import bundled_font_path
+
+    font = bundled_font_path()
+    if font is None:
         return None
-    fonts = Path(next(iter(spec.submodule_search_locations))) / "fonts"
-    found = sorted(fonts.glob("ipaexg*.ttf")) or sorted(fonts.glob("*.ttf"))
-    if not found:
-        return None
-    for extra in fonts.glob("*.txt"):  # the font's licence travels with it
+    for extra in font.parent.glob("*.txt"):  # the font's licence travels with it
         shutil.copyfile(extra, assets / extra.name)
-    return Path(shutil.copyfile(found[0], assets / found[0].name))
+    return Path(shutil.copyfile(font, assets / font.name))

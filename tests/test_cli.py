@@ -47,6 +47,98 @@ def test_every_command_has_help_with_an_example(run, name, command):
     assert f"opsflow {name}" in result.output
 
 
+# Every command is sorted here, so that a new one has to say what it is.
+REPORTS = {  # print what they did or found: --json
+    "validate",
+    "plan",
+    "apply",
+    "status",
+    "zoom create",
+    "zoom show",
+    "zoom update",
+    "zoom delete",
+    "registrants import",
+    "registrants list",
+    "registrants add",
+    "registrants cancel",
+    "registrants sync",
+    "registrants purge",
+    "send",
+    "deliveries list",
+    "deliveries resolve",
+    "report fetch",
+    "report show",
+    "survey import",
+    "summary",
+    "series",
+    "run-due",
+    "doctor",
+}
+DOCUMENTS = {  # print a document, not a report
+    "preview": "a mail",
+    "report export": "a CSV",
+    "report draft": "Markdown",
+    "scheduler": "a log (--log-format json)",
+    "demo": "an outbox",
+}
+CHANGES = {  # change the database, Zoom or someone's inbox: --dry-run
+    "apply",
+    "zoom create",
+    "zoom update",
+    "zoom delete",
+    "registrants import",
+    "registrants add",
+    "registrants cancel",
+    "registrants purge",
+    "send",
+    "deliveries resolve",
+    "summary",
+    "run-due",
+}
+CHANGES_WITHOUT_DRY_RUN = {  # the library has no dry run for them yet; each is safe to run again
+    "registrants sync": "imports (see `registrants import --dry-run`) and registers with Zoom",
+    "report fetch": "stores Zoom's report; reads Zoom only",
+    "survey import": "replaces the stored answers with the file's",
+    "scheduler": "a service: `run-due --dry-run` shows what it would do",
+    "demo": "works in its own folder",
+}
+READ_ONLY = {
+    "validate",
+    "plan",
+    "status",
+    "zoom show",
+    "registrants list",
+    "preview",
+    "deliveries list",
+    "report show",
+    "report export",
+    "report draft",
+    "series",
+    "doctor",
+}
+
+
+def _options(command: click.Command) -> dict[str, click.Parameter]:
+    return {opt: p for p in command.params for opt in p.opts if opt.startswith("--")}
+
+
+def test_every_command_follows_the_flag_conventions():
+    commands = {name: c for name, c in _commands() if not isinstance(c, click.Group)}
+    assert not [name for name, c in _commands() if "Example:" not in (c.help or "")]
+    assert sorted(commands) == sorted([*REPORTS, *DOCUMENTS]), "sort a new command into REPORTS or DOCUMENTS"
+    assert sorted(commands) == sorted([*CHANGES, *CHANGES_WITHOUT_DRY_RUN, *READ_ONLY]), (
+        "sort a new command into CHANGES, CHANGES_WITHOUT_DRY_RUN or READ_ONLY"
+    )
+    for name, command in commands.items():
+        options = _options(command)
+        assert ("--json" in options) == (name in REPORTS), name
+        assert ("--dry-run" in options) == (name in CHANGES), name
+        if "--csv" in options:  # one meaning: a file, `-` (or no value) for stdout
+            csv_option = options["--csv"]
+            assert isinstance(csv_option, click.Option), name
+            assert (csv_option.metavar, csv_option.flag_value, csv_option.is_flag) == ("PATH", "-", False), name
+
+
 @pytest.mark.parametrize("name", [name for name, _ in _commands()])
 def test_every_command_is_in_the_readme(name):
     assert f"opsflow {name}" in (REPO / "README.md").read_text(encoding="utf-8")
@@ -60,7 +152,10 @@ def test_validate_example(run, example_jobs):
 
 def test_validate_json(run, example_jobs):
     result = run("validate", "--json", str(example_jobs))
-    assert json.loads(result.stdout) == {"ok": True, "files": [{"path": str(example_jobs), "event": "example-seminar", "steps": 10}]}
+    assert json.loads(result.stdout) == {
+        "ok": True,
+        "files": [{"path": str(example_jobs), "event": "example-seminar", "steps": 10}],
+    }
 
 
 def test_validate_reports_every_problem_with_exit_2(run, write_job):
@@ -102,7 +197,7 @@ def test_plan_table(run, example_jobs):
 
 
 def test_plan_warns_on_stderr(run, write_job):
-    path = write_job('''\
+    path = write_job("""\
         [event]
         id = "late"
         title = "Late"
@@ -111,7 +206,7 @@ def test_plan_warns_on_stderr(run, write_job):
         [[mail]]
         kind = "reminder"
         at = "start - 1h"
-        ''')
+        """)
     result = run("plan", str(path), "--now", NOW)
     assert result.exit_code == 0
     assert result.stderr == "Warning: late: mail.reminder.1h sends at night (2027-01-21 Thu 21:00 JST)\n"
@@ -138,14 +233,21 @@ def test_apply_status_and_move(run, example_jobs):
     lines = [line.rstrip() for line in status.stdout.splitlines()]
     assert "mail.reminder.1d      planned  2027-01-20 Wed 18:00 +09:00  0" in lines
 
-    example_jobs.write_text(example_jobs.read_text(encoding="utf-8").replace("T18:00:00+09:00", "T19:00:00+09:00"),
-                            encoding="utf-8")
+    example_jobs.write_text(
+        example_jobs.read_text(encoding="utf-8").replace("T18:00:00+09:00", "T19:00:00+09:00"), encoding="utf-8"
+    )
     dry = run("apply", "--dry-run", "--now", NOW)
-    assert dry.stdout.splitlines()[0] == "(dry run) example-seminar: seminar moved from 2027-01-21 18:00 JST to 2027-01-21 19:00 JST"
+    assert (
+        dry.stdout.splitlines()[0]
+        == "(dry run) example-seminar: seminar moved from 2027-01-21 18:00 JST to 2027-01-21 19:00 JST"
+    )
     moved = run("apply", "--json", "--now", NOW)
     changes = json.loads(moved.stdout)["events"][0]["changes"]
-    assert {"action": "move-step", "step": "mail.reminder.1h",
-            "message": "moved from 2027-01-21 17:00 JST to 2027-01-21 18:00 JST"} in changes
+    assert {
+        "action": "move-step",
+        "step": "mail.reminder.1h",
+        "message": "moved from 2027-01-21 17:00 JST to 2027-01-21 18:00 JST",
+    } in changes
 
     data = json.loads(run("status", "example-seminar", "--json").stdout)
     steps = {s["key"]: s for s in data["events"][0]["steps"]}
@@ -156,7 +258,9 @@ def test_apply_status_and_move(run, example_jobs):
 def test_status_of_unknown_event(run):
     result = run("status", "nope")
     assert (result.exit_code, result.stderr) == (
-        2, "Error: no event 'nope' in the database: check the id, or run `opsflow apply`\n")
+        2,
+        "Error: no event 'nope' in the database: check the id, or run `opsflow apply`\n",
+    )
 
 
 def test_status_empty(run):
@@ -169,7 +273,8 @@ def test_bad_database_url_hides_the_password(run, example_jobs):
     assert result.exit_code == 2
     assert result.stderr == (
         "Error: OPSFLOW_DATABASE_URL='mysql://admin:***@db.example.jp/ops' is not a supported database: "
-        "use sqlite:///FILE or postgresql+psycopg://USER@HOST:PORT/DB\n")
+        "use sqlite:///FILE or postgresql+psycopg://USER@HOST:PORT/DB\n"
+    )
 
 
 def test_settings_are_read_only_by_commands_that_need_them(run, example_jobs):
@@ -179,15 +284,23 @@ def test_settings_are_read_only_by_commands_that_need_them(run, example_jobs):
 
 
 def test_python_dash_m(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "opsflow", "--version"], capture_output=True, text=True, cwd=tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "opsflow", "--version"], capture_output=True, text=True, cwd=tmp_path
+    )
     assert result.returncode == 0 and result.stdout.strip() == "opsflow, version 0.1.0"
 
 
 def test_validate_reports_misplaced_steps_of_every_file(run, write_job):
-    late = write_job('[event]\nid = "a"\ntitle = "A"\nstart = 2027-01-21T18:00:00+09:00\nduration = "90m"\n'
-                     '[[mail]]\nkind = "reminder"\nat = "start + 1h"\n', "a.toml")
-    early = write_job('[event]\nid = "b"\ntitle = "B"\nstart = 2027-01-21T18:00:00+09:00\nduration = "90m"\n'
-                      '[zoom]\n[report]\nat = "start"\n', "b.toml")
+    late = write_job(
+        '[event]\nid = "a"\ntitle = "A"\nstart = 2027-01-21T18:00:00+09:00\nduration = "90m"\n'
+        '[[mail]]\nkind = "reminder"\nat = "start + 1h"\n',
+        "a.toml",
+    )
+    early = write_job(
+        '[event]\nid = "b"\ntitle = "B"\nstart = 2027-01-21T18:00:00+09:00\nduration = "90m"\n'
+        '[zoom]\n[report]\nat = "start"\n',
+        "b.toml",
+    )
     result = run("validate")
     assert result.exit_code == 2
     assert result.stderr == (

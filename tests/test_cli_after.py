@@ -5,7 +5,7 @@ from __future__ import annotations
 import http.server
 import json
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -15,7 +15,7 @@ from .test_cli import run  # noqa: F401  (the `run` fixture)
 from .test_cli_mail import mail_env  # noqa: F401
 from .test_cli_zoom import zoom_env  # noqa: F401
 
-START = datetime(2027, 1, 21, 9, 0, tzinfo=timezone.utc)
+START = datetime(2027, 1, 21, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -28,9 +28,20 @@ def held(run, example_jobs, zoom_env, mail_env, fake_zoom, clock):  # noqa: F811
     (meeting_id,) = fake_zoom.meetings
     people = fake_zoom.registrants(meeting_id)[:10]
     clock.wall = START + timedelta(minutes=90)
-    fake_zoom.end_meeting(meeting_id, ended_at=clock.wall, participants=[
-        {"name": p["last_name"], "user_email": p["email"], "registrant_id": p["id"], "join_time": START,
-         "leave_time": START + timedelta(minutes=60)} for p in people])
+    fake_zoom.end_meeting(
+        meeting_id,
+        ended_at=clock.wall,
+        participants=[
+            {
+                "name": p["last_name"],
+                "user_email": p["email"],
+                "registrant_id": p["id"],
+                "join_time": START,
+                "leave_time": START + timedelta(minutes=60),
+            }
+            for p in people
+        ],
+    )
     return env
 
 
@@ -42,8 +53,7 @@ def test_report_commands(run, held, clock, tmp_path):  # noqa: F811
     fetched = run("report", "fetch", "example-seminar", env=held)
     assert fetched.stdout == "example-seminar: 10 rows from Zoom's report: 10 people, 10 attended\n"
     shown = run("report", "show", "example-seminar").stdout.splitlines()
-    assert shown[0] == ("example-seminar: 10 of 40 registered attended (25%), and 0 guests; average 60, "
-                        "median 60 min")
+    assert shown[0] == ("example-seminar: 10 of 40 registered attended (25%), and 0 guests; average 60, median 60 min")
     data = json.loads(run("report", "show", "example-seminar", "--json").stdout)
     assert (data["attendees"], len(data["people"])) == (10, 10)
     out = tmp_path / "attendance.csv"
@@ -56,7 +66,9 @@ def test_report_commands(run, held, clock, tmp_path):  # noqa: F811
 def test_report_before_fetch(run, held):  # noqa: F811
     result = run("report", "show", "example-seminar")
     assert (result.exit_code, result.stderr) == (
-        2, "Error: no report for example-seminar yet: run `opsflow report fetch example-seminar` after the seminar\n")
+        2,
+        "Error: no report for example-seminar yet: run `opsflow report fetch example-seminar` after the seminar\n",
+    )
 
 
 class _Receiver(http.server.BaseHTTPRequestHandler):
@@ -90,7 +102,8 @@ def test_survey_send_webhook_import_summary_series(run, held, clock, smtp_sink, 
     dry = run("send", "example-seminar", "survey", "--dry-run", env=env)
     assert [line for line in dry.stdout.splitlines() if line.startswith("(dry run)")] == [
         "(dry run) example-seminar: survey.send would go to 10 people (0 already had it)",
-        "(dry run) example-seminar: survey.followup would go to 30 people (0 already had it)"]
+        "(dry run) example-seminar: survey.followup would go to 30 people (0 already had it)",
+    ]
     assert received == []
 
     sent = run("send", "example-seminar", "survey", env=env)
@@ -118,7 +131,8 @@ def test_survey_send_webhook_import_summary_series(run, held, clock, smtp_sink, 
     series = run("series", "publitech-seminar", "--csv", str(tmp_path / "s.csv"))
     organizations = {p["organization"] for p in people[:10]}  # the first ten registered are the ones who came
     assert series.stdout.splitlines()[0] == (
-        f"publitech-seminar: 1 seminars, 0 repeat attendees, {len(organizations)} organizations reached")
+        f"publitech-seminar: 1 seminars, 0 repeat attendees, {len(organizations)} organizations reached"
+    )
     assert (tmp_path / "s.csv").read_bytes().startswith(b"\xef\xbb\xbfid,start_at")
 
 
@@ -132,19 +146,64 @@ def test_survey_import_without_matching_columns(run, held, tmp_path):  # noqa: F
     answers.write_text("満足度,ご感想\n5,よかった\n", encoding="utf-8")
     result = run("survey", "import", "example-seminar", str(answers))
     assert result.exit_code == 2
-    assert result.stderr == (f"Error: {answers}:1: no token or email column to match answers to people; the columns "
-                             "are: 満足度, ご感想; put {token} or {email} in the survey URL so the form records it\n")
+    assert result.stderr == (
+        f"Error: {answers}:1: no token or email column to match answers to people; the columns "
+        "are: 満足度, ご感想; put {token} or {email} in the survey URL so the form records it\n"
+    )
 
 
 def test_a_webhook_url_with_a_token_is_never_shown(run, held, clock, smtp_sink):  # noqa: F811
-    env = {**held, "OPSFLOW_SURVEY_WEBHOOK_URL": "http://hook:tok-secret-55@127.0.0.1:9/hook",
-           "OPSFLOW_SURVEY_WEBHOOK_SECRET": "hook-secret-9"}
+    env = {
+        **held,
+        "OPSFLOW_SURVEY_WEBHOOK_URL": "http://hook:tok-secret-55@127.0.0.1:9/hook",
+        "OPSFLOW_SURVEY_WEBHOOK_SECRET": "hook-secret-9",
+    }
     clock.advance(minutes=31)
     run("report", "fetch", "example-seminar", env=env)
     sent = run("send", "example-seminar", "survey", env=env)
     assert sent.exit_code == 1
-    assert sent.stderr == ("Error: the survey webhook http://hook:***@127.0.0.1:9/hook could not be reached "
-                           "(ConnectionError); it is tried again at the next run\n")
+    assert sent.stderr == (
+        "Error: the survey webhook http://hook:***@127.0.0.1:9/hook could not be reached "
+        "(ConnectionError); it is tried again at the next run\n"
+    )
     listed = run("deliveries", "example-seminar", "--json", env=env).stdout
     assert "tok-secret-55" not in sent.output + listed
     assert len(smtp_sink.received) == 40  # the mails went out; only the webhook waits
+
+
+def test_summary_json_and_dry_run(run, held, clock, smtp_sink):  # noqa: F811
+    clock.advance(minutes=31)
+    assert run("report", "fetch", "example-seminar", env=held).exit_code == 0
+    figures = json.loads(run("summary", "example-seminar", "--json", env=held).stdout)
+    assert (figures["event"], figures["to"]) == ("example-seminar", ["seminar-staff@example.jp"])
+    assert (figures["summary"]["registrations"], figures["summary"]["attendees"]) == (40, 10)
+    assert "example-seminar-attendance.csv" in figures["attachments"]
+
+    dry = run("summary", "example-seminar", "--send", "--dry-run", env=held)
+    assert (dry.exit_code, dry.stdout) == (
+        0,
+        "(dry run) example-seminar: summary would go to 1 (0 had it already)\n  seminar-staff@example.jp\n",
+    )
+    assert smtp_sink.received == []
+    assert json.loads(run("deliveries", "example-seminar", "--json").stdout) == []  # no ledger row claimed
+
+    sent = json.loads(run("summary", "example-seminar", "--send", "--json", env=held).stdout)
+    assert (sent["message"], sent["dry_run"], sent["sent"]) == ("summary.staff", False, ["seminar-staff@example.jp"])
+    assert len(smtp_sink.to("seminar-staff@example.jp")) == 1
+    again = json.loads(run("summary", "example-seminar", "--send", "--dry-run", "--json", env=held).stdout)
+    assert (again["dry_run"], again["would_send"], again["already_sent"]) == (True, [], 1)
+
+
+def test_csv_dash_prints_it(run, held, clock, tmp_path):  # noqa: F811
+    clock.advance(minutes=31)
+    run("report", "fetch", "example-seminar", env=held)
+    printed = run("report", "export", "example-seminar", "--csv", "-")
+    assert printed.exit_code == 0 and printed.stdout_bytes.startswith("\ufeffname,".encode())
+    assert "written to" not in printed.stdout
+    run("report", "export", "example-seminar", "--csv", "attendance.csv")
+    assert (tmp_path / "attendance.csv").read_bytes() == printed.stdout_bytes
+    table = run("series", "publitech-seminar", "--csv", "-")
+    assert table.stdout_bytes.decode("utf-8-sig").splitlines()[0].startswith("id,start_at,registrations")
+    assert len(table.stdout_bytes.decode("utf-8-sig").splitlines()) == 2
+    both = run("series", "publitech-seminar", "--csv", "-", "--json")
+    assert both.exit_code == 2 and "--csv - and --json would both print to stdout" in both.stderr

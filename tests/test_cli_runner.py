@@ -102,6 +102,26 @@ def test_doctor_all_good_then_a_broken_mail_server(run, example_jobs, env, smtp_
     assert bad.stdout.splitlines()[-1].startswith("[FAIL] mail: cannot connect to the mail server 127.0.0.1:9")
 
 
+def test_doctor_json(run, example_jobs, env, smtp_sink):  # noqa: F811
+    good = run("doctor", "--json", env=env)
+    assert good.exit_code == 0, good.output
+    data = json.loads(good.stdout)
+    assert data["ok"] is True
+    assert [(c["name"], c["status"]) for c in data["checks"]] == [
+        ("settings", "ok"),
+        ("database", "ok"),
+        ("job files and templates", "ok"),
+        ("time zones", "ok"),
+        ("zoom", "ok"),
+        ("mail", "ok"),
+    ]
+    bad = run("doctor", "--json", env={**env, "OPSFLOW_SMTP_URL": "smtp://127.0.0.1:9"})
+    assert bad.exit_code == 1
+    checks = json.loads(bad.stdout)
+    assert checks["ok"] is False and checks["checks"][-1]["status"] == "fail"
+    assert checks["checks"][-1]["detail"].startswith("cannot connect to the mail server 127.0.0.1:9")
+
+
 def test_doctor_names_refused_zoom_credentials(run, example_jobs, env, smtp_sink):  # noqa: F811
     result = run("doctor", env={**env, "OPSFLOW_ZOOM_CLIENT_SECRET": "wrong-one-777"})
     assert result.exit_code == 1

@@ -9,7 +9,16 @@ from pathlib import Path
 
 import click
 
-from opsflow.cli.common import json_option, now
+from opsflow.cli.common import (
+    STDOUT,
+    check_one_stdout,
+    csv_option,
+    dry_run_option,
+    json_option,
+    now,
+    print_json,
+    write_csv,
+)
 
 
 @click.group()
@@ -96,32 +105,24 @@ def show(app, event: str, as_json: bool) -> None:
 
 @report.command()
 @click.argument("event")
-@click.option(
-    "--csv",
-    "csv_file",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="Write the attendance here (UTF-8 with BOM: opens in Excel).",
-)
+@csv_option("Write the attendance to this file (UTF-8 with BOM: opens in Excel).", required=True)
 @click.pass_obj
-def export(app, event: str, csv_file: Path) -> None:
+def export(app, event: str, csv_path: str) -> None:
     """Write the attendance per person as CSV for Excel.
 
     \b
     Example:
         opsflow report export example-seminar --csv attendance.csv
+        opsflow report export example-seminar --csv - | head
     """
     from opsflow.after.report import attendance_csv, attendance_of
-    from opsflow.core.errors import InputError
 
     store = app.store()
     stored = app.stored_event(store, event)
     people = attendance_of(store, event)
-    try:
-        csv_file.write_bytes(attendance_csv(people, stored.tz))
-    except OSError as exc:
-        raise InputError(f"cannot write {csv_file}: {exc.strerror}") from None
-    click.echo(f"{event}: {len(people)} people written to {csv_file}")
+    write_csv(csv_path, attendance_csv(people, stored.tz))
+    if csv_path != STDOUT:
+        click.echo(f"{event}: {len(people)} people written to {csv_path}")
 
 
 @report.command()
@@ -195,15 +196,21 @@ def import_(app, event: str, file: Path, encoding: str | None, as_json: bool) ->
 @click.command()
 @click.argument("event")
 @click.option("--send", "do_send", is_flag=True, help="Email it to the staff list now.")
+@dry_run_option("With --send: list who would get it; send and record nothing.")
 @click.option("--preview", "fmt", flag_value="text", default=True, help="Print the text part (the default).")
 @click.option("--html", "fmt", flag_value="html", help="Print the HTML part.")
+@json_option
 @click.pass_obj
-def summary(app, event: str, do_send: bool, fmt: str) -> None:
+def summary(app, event: str, do_send: bool, dry_run: bool, fmt: str, as_json: bool) -> None:
     """The staff summary: attendance, organizations, deliveries, survey, with a chart and the CSV.
+
+    `--json` prints its figures (or, with `--send`, who got it). Each address on the staff list gets
+    it once; `--send` again sends to nobody.
 
     \b
     Example:
         opsflow summary example-seminar
+        opsflow summary example-seminar --send --dry-run
         opsflow summary example-seminar --send
     """
     from opsflow.mail.send import preview_message, send_mail
@@ -211,10 +218,30 @@ def summary(app, event: str, do_send: bool, fmt: str) -> None:
     store = app.store()
     stored = app.stored_event(store, event)
     if do_send:
-        result = send_mail(store, app.settings, stored, "summary", now(), sync=False)
-        click.echo(f"{event}: summary sent to {len(result.sent)} ({result.already_sent} had it already)")
-        if result.has_failures:
+        from opsflow.cli.views import batch_data
+
+        result = send_mail(store, app.settings, stored, "summary", now(), sync=False, dry_run=dry_run)
+        if as_json:
+            print_json(batch_data(result, dry_run))
+        elif dry_run:
+            click.echo(
+                f"(dry run) {event}: summary would go to {len(result.would_send)} "
+                f"({result.already_sent} had it already)"
+            )
+            for email in result.would_send:
+                click.echo(f"  {email}")
+        else:
+            click.echo(f"{event}: summary sent to {len(result.sent)} ({result.already_sent} had it already)")
+        if result.has_failures and not dry_run:
             raise SystemExit(1)
+        return
+    if as_json:
+        from opsflow.after.summary import staff_summary
+
+        figures, attachments = staff_summary(store, stored)
+        figures.pop("chart_cid", None)  # a detail of the mail's HTML
+        to = list(stored.spec.summary.to) if stored.spec.summary is not None else []
+        print_json({"event": event, "to": to, "summary": figures, "attachments": [a.filename for a in attachments]})
         return
     message = preview_message(store, app.settings, stored, "summary", now())
     part = message.get_body(preferencelist=("plain",) if fmt == "text" else ("html",))
@@ -226,12 +253,10 @@ def summary(app, event: str, do_send: bool, fmt: str) -> None:
 
 @click.command()
 @click.argument("name")
-@click.option(
-    "--csv", "csv_file", type=click.Path(path_type=Path), help="Also write the table as CSV (UTF-8 with BOM)."
-)
+@csv_option("Also write the table as CSV to this file (UTF-8 with BOM).")
 @json_option
 @click.pass_obj
-def series(app, name: str, csv_file: Path | None, as_json: bool) -> None:
+def series(app, name: str, csv_path: str | None, as_json: bool) -> None:
     """A series at a glance: per seminar registrations, attendance and survey; repeat attendees.
 
     NAME is the `series` of the job files.
@@ -239,17 +264,21 @@ def series(app, name: str, csv_file: Path | None, as_json: bool) -> None:
     \b
     Example:
         opsflow series publitech-seminar --csv series.csv
+        opsflow series publitech-seminar --json
     """
     from opsflow.after.series import series_report
 
+    check_one_stdout(csv_path, as_json)
     result = series_report(app.store(), name)
     columns = ("id", "start_at", "registrations", "attendees", "attendance_rate", "survey_responses", "survey_rate")
-    if csv_file is not None:
+    if csv_path is not None:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(columns)
         writer.writerows([[s[c] for c in columns] for s in result.seminars])
-        csv_file.write_bytes(buffer.getvalue().encode("utf-8-sig"))
+        write_csv(csv_path, buffer.getvalue().encode("utf-8-sig"))
+        if csv_path == STDOUT:
+            return
     if as_json:
         click.echo(json.dumps(vars(result), ensure_ascii=False, indent=2))
         return

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from opsflow.cli.common import now
+from opsflow.cli.common import now, print_json
 from opsflow.core.errors import OpsflowError
 
 DELIVERY_STATES = ("pending", "sending", "sent", "deferred", "failed", "cancelled")
@@ -66,21 +66,9 @@ def send(app, event: str, kind: str, to: str | None, dry_run: bool, resend: bool
         if not as_json:
             _print_report(event, exc.report, dry_run)
         raise
-    data = [
-        {
-            "event": r.event_id,
-            "message": r.message_key,
-            "dry_run": dry_run,
-            "sent": r.sent,
-            "would_send": r.would_send,
-            "already_sent": r.already_sent,
-            "deferred": [{"email": e, "error": m} for e, m in r.deferred],
-            "failed": [{"email": e, "error": m} for e, m in r.failed],
-            "failed_before": [{"email": e, "error": m} for e, m in r.failed_before],
-            "ambiguous": r.ambiguous,
-        }
-        for r in reports
-    ]
+    from opsflow.cli.views import batch_data
+
+    data = [batch_data(r, dry_run) for r in reports]
     if as_json:
         click.echo(json.dumps(data[0] if len(data) == 1 else data, ensure_ascii=False, indent=2))
     for report in [] if as_json else reports:
@@ -118,18 +106,32 @@ def _print_report(event: str, report, dry_run: bool) -> None:
             )
 
 
-class _progress:
-    """A progress bar on a terminal; nothing elsewhere (cron gets the one summary line)."""
+def progress_columns() -> tuple:
+    """What the bar shows: `sending ━━━━━━╺━━━━━━━  30% 150/500 0:00:42` (the count beside the percentage)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-    def __init__(self, quiet: bool) -> None:
-        self.is_shown = not quiet and sys.stderr.isatty()
+    return (
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
+
+
+class _progress:
+    """A progress bar on a terminal (or on `console`); nothing elsewhere (cron gets the one summary line)."""
+
+    def __init__(self, quiet: bool, console=None) -> None:
+        self.console = console
+        self.is_shown = not quiet and (console is not None or sys.stderr.isatty())
 
     def __enter__(self):
         if not self.is_shown:
             return None
         from rich.progress import Progress
 
-        self.bar = Progress(transient=True)
+        self.bar = Progress(*progress_columns(), console=self.console, transient=True)
         self.bar.start()
         self.task = self.bar.add_task("sending", total=None)
         return lambda done, total: self.bar.update(self.task, completed=done, total=total)
@@ -239,16 +241,22 @@ def list_(app, event: str, state: str | None, as_json: bool) -> None:
 @click.option("--as-sent", is_flag=True, help="They did get it: mark ambiguous deliveries sent.")
 @click.option("--resend", is_flag=True, help="They did not: send those messages again now.")
 @click.option("--to", "to", metavar="EMAIL", help="Only this recipient.")
+@click.option("--dry-run", is_flag=True, help="List the ambiguous deliveries it would decide; change and send nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @click.pass_obj
-def resolve(app, event: str, as_sent: bool, resend: bool, to: str | None) -> None:
+def resolve(app, event: str, as_sent: bool, resend: bool, to: str | None, dry_run: bool, as_json: bool) -> None:
     """Decide what happened to ambiguous deliveries (left `sending` by a crash or lost connection).
+
+    Exit code 1 when a message sent again fails again.
 
     \b
     Example:
+        opsflow deliveries resolve example-seminar --as-sent --dry-run
         opsflow deliveries resolve example-seminar --as-sent
         opsflow deliveries resolve example-seminar --resend --to t-yamada@city.kaga.lg.jp
     """
     from opsflow import store as db
+    from opsflow.cli.views import batch_data
 
     if as_sent == resend:
         raise click.UsageError("give exactly one of --as-sent or --resend")
@@ -256,24 +264,52 @@ def resolve(app, event: str, as_sent: bool, resend: bool, to: str | None) -> Non
     stored = app.stored_event(store, event)
     recipients = [to.strip().lower()] if to else None
     at = now()
-    with store.begin() as conn:
+    decided = "sent" if as_sent else "to send again"
+    with store.read() if dry_run else store.begin() as conn:
         rows = [
             r
             for r in db.list_deliveries(conn, event, state="sending")
             if recipients is None or r["recipient"] in recipients
         ]
-        state = "sent" if as_sent else "pending"
-        changed = db.set_deliveries(
-            conn, event, {"state": state, "last_error": None}, at, states=("sending",), recipients=recipients
-        )
-    click.echo(f"{event}: {changed} ambiguous deliveries marked {'sent' if as_sent else 'to send again'}")
-    if resend and rows:
+        changed = len(rows)
+        if not dry_run:
+            changed = db.set_deliveries(
+                conn,
+                event,
+                {"state": "sent" if as_sent else "pending", "last_error": None},
+                at,
+                states=("sending",),
+                recipients=recipients,
+            )
+    found = [{"message": r["message_key"], "recipient": r["recipient"]} for r in rows]
+    reports = []
+    if resend and rows and not dry_run:
         from opsflow.mail.send import send_mail
 
-        failures = False
-        for key in sorted({r["message_key"] for r in rows}):
-            report = send_mail(store, app.settings, stored, key, at, sync=False, to=to)
-            click.echo(f"{event}: {key}: {len(report.sent)} sent again")
-            failures = failures or report.has_failures
-        if failures:
-            raise OpsflowError("some of them failed again: see `opsflow deliveries " + event + "`")
+        with _progress(as_json) as progress:
+            for key in sorted({r["message_key"] for r in rows}):
+                reports.append(send_mail(store, app.settings, stored, key, at, sync=False, to=to, progress=progress))
+    failures = any(r.has_failures for r in reports)
+    if as_json:
+        print_json(
+            {
+                "event": event,
+                "dry_run": dry_run,
+                "decision": "sent" if as_sent else "resend",
+                "changed": 0 if dry_run else changed,
+                "deliveries": found,
+                "resent": [batch_data(r, False) for r in reports],
+            }
+        )
+    elif dry_run:
+        click.echo(f"(dry run) {event}: {len(found)} ambiguous deliveries would be marked {decided}")
+        for d in found:
+            click.echo(f"  {d['message']:<22} {d['recipient']}")
+    else:
+        click.echo(f"{event}: {changed} ambiguous deliveries marked {decided}")
+        for report in reports:
+            click.echo(f"{event}: {report.message_key}: {len(report.sent)} sent again")
+    if failures:
+        if as_json:
+            sys.exit(1)
+        raise OpsflowError("some of them failed again: see `opsflow deliveries " + event + "`")

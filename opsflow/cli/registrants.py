@@ -11,8 +11,8 @@ from pathlib import Path
 
 import click
 
+from opsflow.cli.common import STDOUT, RolledBack, check_one_stdout, csv_option, json_option, now, print_json, write_csv
 from opsflow.cli.common import dry_run_option as dry_run
-from opsflow.cli.common import json_option, now
 
 SHOWN_ADDED = 20  # list each added person up to this many; beyond, a count
 LIST_COLUMNS = ("email", "name", "organization", "department", "status", "source", "join_link")
@@ -28,7 +28,7 @@ def registrants() -> None:
     \b
     Example:
         opsflow registrants import example-seminar
-        opsflow registrants list example-seminar --csv > registrants.csv
+        opsflow registrants list example-seminar --csv registrants.csv
     """
 
 
@@ -67,19 +67,29 @@ def import_(app, event: str, file: Path | None, dry_run: bool, as_json: bool) ->
 @registrants.command("list")
 @click.argument("event")
 @json_option
-@click.option("--csv", "as_csv", is_flag=True, help="Print CSV (UTF-8 with BOM, opens in Excel).")
+@csv_option("Write the list as CSV to this file (UTF-8 with BOM, opens in Excel).")
 @click.pass_obj
-def list_(app, event: str, as_json: bool, as_csv: bool) -> None:
+def list_(app, event: str, as_json: bool, csv_path: str | None) -> None:
     """List everyone registered, active and cancelled, with the join link each one gets.
 
     \b
     Example:
         opsflow registrants list example-seminar
+        opsflow registrants list example-seminar --csv registrants.csv
         opsflow registrants list example-seminar --json | jq '.[] | select(.status == "active") | .email'
     """
     from opsflow.registrants.roster import list_people
 
+    check_one_stdout(csv_path, as_json)
     people = list_people(app.store(), event)
+    if csv_path is not None:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(LIST_COLUMNS)
+        writer.writerows([[p[k] or "" for k in LIST_COLUMNS] for p in people])
+        write_csv(csv_path, buffer.getvalue().encode("utf-8-sig"))
+        if csv_path != STDOUT and not as_json:
+            click.echo(f"{event}: {len(people)} people written to {csv_path}")
     if as_json:
         shown = [
             {
@@ -89,13 +99,7 @@ def list_(app, event: str, as_json: bool, as_csv: bool) -> None:
             for p in people
         ]
         click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
-    elif as_csv:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow(LIST_COLUMNS)
-        writer.writerows([[p[k] or "" for k in LIST_COLUMNS] for p in people])
-        click.echo(buffer.getvalue().encode("utf-8-sig"), nl=False)  # bytes: the BOM and CRLF as Excel wants
-    else:
+    elif csv_path is None:
         _print_people(people)
 
 
@@ -105,33 +109,79 @@ def list_(app, event: str, as_json: bool, as_csv: bool) -> None:
 @click.option("--name", required=True, help="Full name, family name first: '山田 太郎'.")
 @click.option("--organization", default="", help="Municipality or organisation.")
 @click.option("--department", default="", help="Department.")
+@dry_run_option
+@json_option
 @click.pass_obj
-def add(app, event: str, email: str, name: str, organization: str, department: str) -> None:
+def add(
+    app, event: str, email: str, name: str, organization: str, department: str, dry_run: bool, as_json: bool
+) -> None:
     """Register one person by hand (kept when the CSV is imported again).
+
+    Someone new after the invitation went out gets it at the next run.
 
     \b
     Example:
         opsflow registrants add example-seminar k-sato@city.example.lg.jp --name '佐藤 健' --organization 加賀市
+        opsflow registrants add example-seminar k-sato@city.example.lg.jp --name '佐藤 健' --dry-run
     """
     from opsflow.registrants.roster import add_person
 
-    click.echo(add_person(app.store(), event, email, name, now(), organization=organization, department=department))
+    _change_person(
+        app,
+        event,
+        email,
+        dry_run,
+        as_json,
+        "active",
+        lambda store: add_person(store, event, email, name, now(), organization=organization, department=department),
+    )
 
 
 @registrants.command()
 @click.argument("event")
 @click.argument("email")
+@dry_run_option
+@json_option
 @click.pass_obj
-def cancel(app, event: str, email: str) -> None:
+def cancel(app, event: str, email: str, dry_run: bool, as_json: bool) -> None:
     """Cancel one person: no further mail; their Zoom registration is cancelled at the next sync.
 
     \b
     Example:
         opsflow registrants cancel example-seminar t-yamada@city.kaga.lg.jp
+        opsflow registrants cancel example-seminar t-yamada@city.kaga.lg.jp --dry-run --json
     """
     from opsflow.registrants.roster import cancel_person
 
-    click.echo(cancel_person(app.store(), event, email, now()))
+    _change_person(
+        app, event, email, dry_run, as_json, "cancelled", lambda store: cancel_person(store, event, email, now())
+    )
+
+
+def _change_person(app, event: str, email: str, dry_run: bool, as_json: bool, status: str, change) -> None:
+    """Run `change(store)` (add or cancel one person), on a store that keeps nothing for a dry run,
+    and say what it did or would do."""
+    from opsflow import store as db
+    from opsflow.registrants.csvfile import normalise_email
+
+    store = app.store()
+    address = normalise_email(email) or email.strip().lower()
+    with store.read() as conn:
+        row = db.get_registrant(conn, event, address)
+    message = change(RolledBack(store) if dry_run else store)
+    if as_json:
+        print_json(
+            {
+                "event": event,
+                "email": address,
+                "dry_run": dry_run,
+                "previous_status": row["status"] if row is not None else None,
+                "status": status,
+                "message": message,
+            }
+        )
+        return
+    click.echo(f"(dry run, nothing changed) {message}" if dry_run else message)
 
 
 @registrants.command()
@@ -179,8 +229,9 @@ def sync(app, event: str, as_json: bool) -> None:
     help="Purge only when the seminar ended at least this long ago, e.g. 180d.",
 )
 @dry_run_option
+@json_option
 @click.pass_obj
-def purge(app, event: str, older_than: str, dry_run: bool) -> None:
+def purge(app, event: str, older_than: str, dry_run: bool, as_json: bool) -> None:
     """Remove the personal data of a past seminar's registrants; the counts are kept.
 
     Names, emails, departments, form answers and join links are removed from registrants,
@@ -195,7 +246,11 @@ def purge(app, event: str, older_than: str, dry_run: bool) -> None:
     match = re.fullmatch(r"\s*(\d{1,5})\s*d\s*", older_than)
     if not match:
         raise click.BadParameter(f"{older_than!r}: give a number of days, e.g. 180d", param_hint="--older-than")
-    click.echo(purge_event(app.store(), event, timedelta(days=int(match.group(1))), now(), dry_run=dry_run))
+    message = purge_event(app.store(), event, timedelta(days=int(match.group(1))), now(), dry_run=dry_run)
+    if as_json:
+        print_json({"event": event, "dry_run": dry_run, "message": message})
+        return
+    click.echo(message)
 
 
 def _report_data(report, in_file: int | None) -> dict:

@@ -153,8 +153,9 @@ def scheduler(app, log_format: str, poll: float) -> None:
 
 
 @click.command()
+@json_option
 @click.pass_obj
-def doctor(app) -> None:
+def doctor(app, as_json: bool) -> None:
     """Check the setup: database, job files and templates, time zones, Zoom, the mail server.
 
     Sends no mail and creates nothing. Exit code 1 when a check fails; each says how to fix it.
@@ -162,13 +163,22 @@ def doctor(app) -> None:
     \b
     Example:
         opsflow doctor
+        opsflow doctor --json | jq '.checks[] | select(.status == "fail")'
     """
     from opsflow.core.doctor import run_checks
 
     checks = run_checks(app.settings, now())
-    for check in checks:
-        mark = "ok  " if check.ok else ("skip" if check.ok is None else "FAIL")
-        click.echo(f"[{mark}] {check.name}: {check.detail}")
+    if as_json:
+        print_json(
+            {
+                "ok": all(check.ok is not False for check in checks),
+                "checks": [{"name": c.name, "status": c.status, "detail": c.detail} for c in checks],
+            }
+        )
+    else:
+        for check in checks:
+            mark = "ok  " if check.ok else ("skip" if check.ok is None else "FAIL")
+            click.echo(f"[{mark}] {check.name}: {check.detail}")
     if any(check.ok is False for check in checks):
         sys.exit(1)
 

@@ -137,6 +137,22 @@ def apply_data(results: list[ApplyResult], dry_run: bool, zoom: list | None = No
     }
 
 
+def batch_data(report, dry_run: bool) -> dict[str, Any]:
+    """One mail's batch (`opsflow.mail.ledger.BatchReport`) for `--json`: who got it, who would, what failed."""
+    return {
+        "event": report.event_id,
+        "message": report.message_key,
+        "dry_run": dry_run,
+        "sent": report.sent,
+        "would_send": report.would_send,
+        "already_sent": report.already_sent,
+        "deferred": [{"email": e, "error": m} for e, m in report.deferred],
+        "failed": [{"email": e, "error": m} for e, m in report.failed],
+        "failed_before": [{"email": e, "error": m} for e, m in report.failed_before],
+        "ambiguous": report.ambiguous,
+    }
+
+
 def console(stderr: bool = False):
     from rich.console import Console
 

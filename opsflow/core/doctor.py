@@ -22,6 +22,11 @@ class Check:
     ok: bool | None  # None: not needed here, skipped
     detail: str
 
+    @property
+    def status(self) -> str:
+        """`ok`, `fail` or `skip`."""
+        return "skip" if self.ok is None else ("ok" if self.ok else "fail")
+
 
 def run_checks(settings: Settings, now: datetime) -> list[Check]:
     checks = [_settings(settings), _database(settings)]

@@ -38,14 +38,16 @@ def test_run_due_with_nothing_due_is_silent(env, tmp_path):
     assert _opsflow(["run-due", "--now", NOW], env, tmp_path).returncode == 0  # the meeting, the registrants
     quiet = _opsflow(["run-due"], env, tmp_path)  # now: nothing is due until the invitation in 2027
     assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
-    probe = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "opsflow", "run-due"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-    )
-    assert "sqlalchemy" not in probe.stderr and "click" not in probe.stderr  # the quick path loads neither
+    for args in (["run-due"], ["run-due", "--log-format", "json"]):
+        probe = subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "opsflow", *args],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+        )
+        assert probe.stdout == "" and probe.returncode == 0
+        assert "sqlalchemy" not in probe.stderr and "click" not in probe.stderr  # the quick path loads neither
 
 
 def test_run_due_runs_and_reports(run, example_jobs, env, smtp_sink):  # noqa: F811

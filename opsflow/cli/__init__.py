@@ -4,7 +4,7 @@ so that `quick` (cron's fast path) loads no click.
 - `entry`: the `opsflow` console script; `run-due` with nothing due answers before the CLI loads.
 - `quick`: the cron fast path: is anything due or changed? Standard library only.
 - `main`: the `opsflow` group, the shared `App`, and `validate`, `plan`, `apply`, `status`.
-- `common`: what the commands share: the time, `--json`, `--dry-run`.
+- `common`: what the commands share: the time, `--json`, `--dry-run`, `--csv`, dry-run stores.
 - `views`: what the commands print: data for `--json`, tables and text for people.
 - `zoom`, `registrants`, `mail`, `after`, `runner`: the command groups of each capability.
 """

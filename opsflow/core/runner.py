@@ -6,8 +6,8 @@ message inside it is claimed again through the delivery ledger. A runner that di
 the lease runs out. Time is passed in (`ctx.now`).
 
 Each step that starts and each outcome is logged here, once, as one line (`StepResult.line()`) that
-carries the event id, the step, its state and the seminar's time zone as record attributes; callers
-print or log nothing more about a step.
+carries the event id, the step, its state and the seminar's time zone as record attributes; the
+scheduler logs nothing more about a step, and `run-due` prints the same lines instead of logging them.
 """
 
 from __future__ import annotations

@@ -5,9 +5,10 @@ The database is the state; APScheduler's in-memory job store only holds the next
 the database after every run. Job files are applied again when they change. SIGTERM or Ctrl-C lets
 the message in flight finish, returns the unfinished step to `planned`, and exits 0.
 
-Logs: one line per event, its time to the second in the seminar's time zone (the host's for lines
-about no seminar); as text or as one JSON object per line (`time`, `level`, `event_id`, `step`,
-`state`, `message`, and `retry_at` for a retry), with every secret of the settings masked.
+Logs: one line per event, its time to the second in the seminar's time zone (for lines about no
+seminar, the zone the seminars share, else the host's); as text or as one JSON object per line
+(`time`, `level`, `event_id`, `step`, `state`, `message`, and `retry_at` for a retry), with every
+secret of the settings masked.
 """
 
 from __future__ import annotations

@@ -195,7 +195,9 @@ def demo(output: Path) -> None:
     """Run a whole seminar in under a minute: no accounts, nothing really sent.
 
     A fake Zoom on loopback, the example job and its 40 registrants, a clock that jumps from step to
-    step, a simulated attendance and survey. The emails land in OUTPUT/outbox with an index.html.
+    step, a simulated attendance and survey. The emails land in OUTPUT/outbox with index.html, a page of
+    the seminar as it ran (timeline, staff summary, a sample of each mail), and OUTPUT/index.png, its
+    screenshot, when Chromium is installed.
 
     \b
     Example:

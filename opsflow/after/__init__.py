@@ -5,6 +5,7 @@
 - `survey`: the survey and the follow-up sent, answers imported, the reminder.
 - `webhook`: the survey recipients POSTed, signed, to an external tool.
 - `summary`: the staff summary's numbers, chart and CSV.
+- `chat`: alerts and the summary POSTed to the staff chat's incoming webhook (Slack or Teams style).
 - `chart`: the attendance chart (matplotlib).
 - `series`: a series of seminars at a glance.
 """

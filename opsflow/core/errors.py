@@ -178,3 +178,17 @@ class ZoomOutcomeUnknown(ZoomError):
 
 class ZoomApiError(ZoomError):
     """Any other error answer from the Zoom API."""
+
+
+class ChatError(OpsflowError):
+    """The staff chat webhook refused a message or could not be reached; the message never shows its URL
+    (the path is the credential). `status` is the last HTTP status (None: no answer); `is_transient` says
+    whether trying later may help (network, 429, 5xx) or a person must fix the URL or format first."""
+
+    def __init__(
+        self, message: str, *, status: int | None = None, is_transient: bool = False, attempts: int = 0
+    ) -> None:
+        self.status = status
+        self.is_transient = is_transient
+        self.attempts = attempts
+        super().__init__(message)

@@ -1,5 +1,5 @@
-"""The fake Zoom over real loopback HTTP: tokens, meetings, registrants, reports, faults, and conformance
-of its exchanges to Zoom's OpenAPI document."""
+"""The fake Zoom over real loopback HTTP: tokens, meetings, registrants, panelists, reports, recordings,
+faults, and conformance of its exchanges to Zoom's OpenAPI document."""
 
 from __future__ import annotations
 
@@ -287,6 +287,64 @@ def test_webinars_have_the_same_surface(zoom, api):
     assert api("GET", "/users/me/webinars").json()["webinars"][0]["id"] == webinar["id"]
 
 
+# -- panelists --------------------------------------------------------------------------------------
+
+
+def test_panelists_are_added_listed_and_removed(zoom, api, clock):
+    webinar = api.create("webinars")
+    path = f"/webinars/{webinar['id']}/panelists"
+    people = [{"name": f"講師{n}", "email": f"s{n}@example.jp"} for n in range(31)]
+
+    too_many = api("POST", path, json={"panelists": people})
+    added = api("POST", path, json={"panelists": people[:2]})
+    renamed = api("POST", path, json={"panelists": [{"name": "講師ゼロ", "email": "S0@example.jp"}]})
+    listed = api("GET", path).json()
+
+    assert error(too_many) == (400, 300, "The number of panelists can not exceed 30.")
+    assert added.status_code == 201 and added.json() == {"id": str(webinar["id"]), "updated_at": "2027-01-14T03:00:00Z"}
+    assert renamed.status_code == 201
+    assert listed["total_records"] == 2 and "next_page_token" not in listed
+    first, second = listed["panelists"]
+    assert (first["name"], first["email"], second["email"]) == ("講師ゼロ", "s0@example.jp", "s1@example.jp")
+    assert set(first) == {"id", "name", "email", "join_url"} and first["join_url"].startswith("https://zoom.us/w/")
+    assert zoom.panelists(webinar["id"]) == listed["panelists"]
+
+    assert api("DELETE", f"{path}/{first['id']}").status_code == 204
+    assert error(api("DELETE", f"{path}/{first['id']}")) == (
+        404, 1001, f"User {first['id']} does not exist or does not belong to this account.")
+    assert api("DELETE", f"{path}/{quote('S1@example.jp', safe='')}").status_code == 204
+    api("POST", path, json={"panelists": people[5:7]})
+    assert api("DELETE", path).status_code == 204
+    assert api("GET", path).json() == {"total_records": 0, "panelists": []}
+
+
+def test_panelists_need_a_webinar_a_name_and_an_email(api):
+    meeting = api.create()
+    webinar = api.create("webinars")
+    path = f"/webinars/{webinar['id']}/panelists"
+
+    assert error(api("GET", f"/webinars/{meeting['id']}/panelists")) == (
+        404, 3001, f"Webinar does not exist: {meeting['id']}.")
+    assert error(api("POST", path, json={"panelists": [{"email": "a@example.jp"}]}))[:2] == (400, 300)
+    assert error(api("POST", path, json={"panelists": [{"name": "A", "email": "not-an-email"}]}))[:2] == (400, 300)
+    assert error(api("POST", path, json={"panelists": []}))[:2] == (400, 300)
+
+
+def test_a_webinar_takes_at_most_100_panelists(api):
+    webinar = api.create("webinars")
+    path = f"/webinars/{webinar['id']}/panelists"
+    for batch in range(4):
+        people = [{"name": "P", "email": f"p{batch}-{n}@example.jp"} for n in range(25)]
+        assert api("POST", path, json={"panelists": people}).status_code == 201
+
+    over = api("POST", path, json={"panelists": [{"name": "P", "email": "one-more@example.jp"}]})
+    again = api("POST", path, json={"panelists": [{"name": "Q", "email": "p0-0@example.jp"}]})
+
+    assert error(over) == (400, 3000, "You have reached the limit for the number of panelists you can add. "
+                                      "Contact Zoom Support for more information.")
+    assert again.status_code == 201  # someone already there is not one more
+
+
 # -- reports -----------------------------------------------------------------------------------------
 
 
@@ -375,6 +433,43 @@ def test_webinar_report_is_under_report_webinars(zoom, api, clock):
 
     assert api("GET", f"/report/webinars/{webinar['id']}/participants").json()["total_records"] == 1
     assert error(api("GET", f"/report/meetings/{webinar['id']}/participants"))[:2] == (404, 3001)
+
+
+# -- recordings --------------------------------------------------------------------------------------
+
+
+def test_recording_is_processing_after_the_end_then_completed(zoom, api, clock):
+    meeting = api.create(settings={"auto_recording": "cloud"})
+    path = f"/meetings/{meeting['id']}/recordings"
+    no_recording = (404, 3301, "There is no recording for this meeting.")
+    assert error(api("GET", path)) == no_recording
+    uuid = zoom.end_meeting(meeting["id"], ended_at=END, participants=[segment("A", "a@example.jp", 0, 90)])
+
+    assert error(api("GET", path)) == no_recording  # the clock is still before the end
+    clock.now = END
+    api.refresh()
+    processing = api("GET", path).json()
+    clock.now = END + timedelta(hours=1)
+    api.refresh()
+    completed = api("GET", f"/meetings/{quote(uuid, safe='')}/recordings").json()
+
+    assert processing["uuid"] == uuid and processing["id"] == meeting["id"] and "share_url" not in processing
+    assert [f["status"] for f in processing["recording_files"]] == ["processing", "processing"]
+    assert completed["share_url"].startswith("https://zoom.us/rec/share/")
+    assert (completed["password"], completed["type"], completed["duration"]) == (processing["password"], "2", 90)
+    assert [(f["file_type"], f["status"]) for f in completed["recording_files"]] == [
+        ("MP4", "completed"), ("M4A", "completed")]
+    assert completed["total_size"] == sum(f["file_size"] for f in completed["recording_files"]) > 0
+
+
+def test_recording_of_an_unrecorded_or_unknown_meeting_is_3301(zoom, api, clock):
+    meeting = api.create()  # auto_recording "none"
+    zoom.end_meeting(meeting["id"], ended_at=END, participants=[])
+    clock.now = END + timedelta(days=1)
+    api.refresh()
+
+    assert error(api("GET", f"/meetings/{meeting['id']}/recordings"))[:2] == (404, 3301)
+    assert error(api("GET", "/meetings/1/recordings"))[:2] == (404, 3301)
 
 
 # -- survey ------------------------------------------------------------------------------------------
@@ -519,17 +614,27 @@ def _scripted_session(zoom: FakeZoom, api: Api, clock: Clock) -> None:
     api("GET", f"/webinars/{wid}/registrants", params={"status": "approved"})
     api("PUT", f"/webinars/{wid}/registrants/status",
         json={"action": "approve", "registrants": [{"email": "w@example.jp"}]})
-    uuid = zoom.end_meeting(mid, ended_at=END, uuid="/ab//cd==", participants=[
+    uuid = zoom.end_meeting(mid, ended_at=END, uuid="/ab//cd==", is_recorded=True, participants=[
         segment("一郎", "one@example.jp", 0, 30, registrant_id=one["registrant_id"]),
         segment("一郎", "one@example.jp", 35, 90, registrant_id=one["registrant_id"]),
         segment("ゲスト", "", 0, 90)])
-    zoom.end_meeting(wid, ended_at=END, participants=[segment("W", "w@example.jp", 0, 90)])
+    api("POST", f"/webinars/{wid}/panelists", json={"panelists": [
+        {"name": "講師一", "email": "p1@example.jp"}, {"name": "講師二", "email": "p2@example.jp"}]})
+    panelists = api("GET", f"/webinars/{wid}/panelists").json()["panelists"]
+    api("DELETE", f"/webinars/{wid}/panelists/{panelists[0]['id']}")
+    api("DELETE", f"/webinars/{wid}/panelists")
+    zoom.end_meeting(wid, ended_at=END, participants=[segment("W", "w@example.jp", 0, 90)], is_recorded=True)
     api("GET", f"/past_meetings/{mid}/instances")
     api("GET", f"/past_meetings/{quote(quote(uuid, safe=''), safe='')}/participants", params={"page_size": 300})
     clock.now = END + timedelta(minutes=30)
     api.refresh()
     api("GET", f"/report/meetings/{mid}/participants", params={"page_size": 300, "include_fields": "registrant_id"})
     api("GET", f"/report/webinars/{wid}/participants", params={"page_size": 300})
+    api("GET", f"/meetings/{mid}/recordings")  # processing
+    clock.now = END + timedelta(hours=1)
+    api.refresh()
+    api("GET", f"/meetings/{quote(quote(uuid, safe=''), safe='')}/recordings")  # completed
+    api("GET", f"/meetings/{wid}/recordings")
     api("DELETE", f"/meetings/{mid}", params={"schedule_for_reminder": "false", "cancel_meeting_reminder": "true"})
     api("DELETE", f"/webinars/{wid}")
 
@@ -547,8 +652,10 @@ def test_scripted_session_conforms_to_zoom_openapi(zoom, api, clock):
 def test_check_exchange_reports_what_zoom_would_refuse(api):
     api("POST", "/users/me/meetings", json={**MEETING, "topic": "x" * 201, "type": "2"})
     api("GET", "/users/me/meetings", params={"page_size": 500})
+    api("GET", "/webinars/not-a-number/panelists")
 
-    refused, oversized = api.zoom.recorded[-2:]
+    refused, oversized, named = api.zoom.recorded[-3:]
     assert any("at topic" in v for v in check_exchange(refused))
     assert any("at type" in v for v in check_exchange(refused))
     assert any("page_size" in v for v in check_exchange(oversized))
+    assert any("webinarId" in v for v in check_exchange(named))

@@ -4,8 +4,9 @@
         zoom.rate_limit_next(kind="Daily-limit")
         uuid = zoom.end_meeting(meeting_id, ended_at=..., participants=[...])
 
-Every exchange is kept in `zoom.recorded`. The world lives in `zoom_state` (meetings, registrants)
-and `zoom_reports` (ended instances); this module is the HTTP server, routing, tokens and faults.
+Every exchange is kept in `zoom.recorded`. The world lives in `zoom_state` (meetings, registrants,
+panelists) and `zoom_reports` (ended instances, their reports and cloud recordings); this module is the
+HTTP server, routing, tokens and faults.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ __all__ = ["FakeZoom", "Quirks", "Recorded"]
 
 JSON_TYPE = "application/json;charset=UTF-8"
 SCOPES = (
-    "meeting:read:admin meeting:write:admin webinar:read:admin webinar:write:admin report:read:admin user:read:admin"
+    "meeting:read:admin meeting:write:admin webinar:read:admin webinar:write:admin report:read:admin "
+    "recording:read:admin user:read:admin"
 )
 QPS_LIMITS = {"Light": 30, "Medium": 20, "Heavy": 10}
 QPS_MESSAGE = "You have reached the maximum per-second rate limit for this API. Try again later."
@@ -104,6 +106,7 @@ class Quirks:
     duplicate_rows: bool = False  # each page of a list repeats its first row (an email then in capitals)
     repeat_page_token: bool = False  # each page of a list names itself as the next page, for ever
     slow_create: float = 0.0  # seconds before answering a meeting or webinar creation (it is made at once)
+    slow_answers: float = 0.0  # seconds before answering any API call (it is carried out at once)
 
 
 REPEATED_TOKEN = "opsflowFakeRepeatedPageToken0000"
@@ -223,6 +226,46 @@ def _routes() -> list[_Route]:
         "Medium",
         lambda w, k, p, q, b: w.attendance.past_participants(p["id"], q),
     )
+    add(
+        "POST",
+        "/v2/webinars/{id}/panelists",
+        WEBINAR,
+        201,
+        "Medium",
+        lambda w, k, p, q, b: w.state.add_panelists(p["id"], b),
+    )
+    add(
+        "GET",
+        "/v2/webinars/{id}/panelists",
+        WEBINAR,
+        200,
+        "Medium",
+        lambda w, k, p, q, b: w.state.list_panelists(p["id"]),
+    )
+    add(
+        "DELETE",
+        "/v2/webinars/{id}/panelists",
+        WEBINAR,
+        204,
+        "Light",
+        lambda w, k, p, q, b: w.state.remove_panelists(p["id"]),
+    )
+    add(
+        "DELETE",
+        "/v2/webinars/{id}/panelists/{panelist}",
+        WEBINAR,
+        204,
+        "Light",
+        lambda w, k, p, q, b: w.state.remove_panelist(p["id"], p["panelist"]),
+    )
+    add(
+        "GET",
+        "/v2/meetings/{id}/recordings",
+        MEETING,
+        200,
+        "Light",
+        lambda w, k, p, q, b: w.attendance.recordings(p["id"]),
+    )
     add("GET", "/v2/meetings/{id}/survey", MEETING, 200, "Light", lambda w, k, p, q, b: w.state.get_survey(p["id"]))
     add(
         "PATCH",
@@ -281,6 +324,7 @@ class FakeZoom:
         client_secret: str = "fake-client-secret",
         clock: Callable[[], datetime] | None = None,
         report_delay: timedelta = timedelta(minutes=30),
+        recording_delay: timedelta = timedelta(hours=1),
         token_ttl: int = 3599,
         host_email: str = "host@example.jp",
         port: int = 0,
@@ -291,7 +335,10 @@ class FakeZoom:
         self._clock = clock or (lambda: datetime.now(UTC))
         self.token_ttl = token_ttl
         self._state = ZoomState(host_email=host_email, clock=self._clock)
-        self._world = _World(self._state, Attendance(self._state, clock=self._clock, report_delay=report_delay))
+        attendance = Attendance(
+            self._state, clock=self._clock, report_delay=report_delay, recording_delay=recording_delay
+        )
+        self._world = _World(self._state, attendance)
         self.meetings: dict[int, dict] = self._state.meetings
         self.webinars: dict[int, dict] = self._state.webinars
         self.recorded: list[Recorded] = []
@@ -378,21 +425,40 @@ class FakeZoom:
         with self._lock:
             return self._state.registrants(meeting_id)
 
+    def panelists(self, webinar_id: int) -> list[dict]:
+        """Every panelist of a webinar ({id, email, name, join_url}), in the order they were added."""
+        with self._lock:
+            return self._state.panelists(webinar_id)
+
+    def panelist_invitations(self, webinar_id: int) -> list[str]:
+        """The emails Zoom itself would have sent a panelist invitation to (one per add), which it does
+        unless the webinar's `settings.panelists_invitation_email_notification` is false."""
+        with self._lock:
+            return list(self._state.panelist_invitations.get(webinar_id, []))
+
     # -- the world moving on -----------------------------------------------------------------------
 
     def end_meeting(
-        self, meeting_id: int, *, ended_at: datetime, participants: list[dict], uuid: str | None = None
+        self,
+        meeting_id: int,
+        *,
+        ended_at: datetime,
+        participants: list[dict],
+        uuid: str | None = None,
+        is_recorded: bool | None = None,
     ) -> str:
         """End an instance of a meeting or webinar with these join/leave segments; returns its UUID.
 
         Each segment: name, user_email ("" for guests), join_time, leave_time (aware), optional
         registrant_id and status ("in_meeting" or "in_waiting_room"). Past-meeting participants are
         available at once, the report from `ended_at + report_delay` on. `uuid` forces the instance's
-        UUID (e.g. "/ab//cd==" to test double encoding).
+        UUID (e.g. "/ab//cd==" to test double encoding). The instance has a cloud recording when
+        `is_recorded` (None: when the meeting's `auto_recording` is "cloud"), processing until
+        `ended_at + recording_delay`.
         """
         with self._lock:
             return self._world.attendance.end_meeting(
-                meeting_id, ended_at=ended_at, participants=participants, uuid=uuid
+                meeting_id, ended_at=ended_at, participants=participants, uuid=uuid, is_recorded=is_recorded
             )
 
     def expire_tokens(self) -> None:
@@ -511,6 +577,8 @@ class FakeZoom:
             if fault is None or fault.action == "delay":
                 reply = self._answer(method, path, query, headers, body)
                 reply.delay = max(reply.delay, fault.seconds if fault else 0.0)
+                if path.startswith("/v2/"):
+                    reply.delay = max(reply.delay, self.quirks.slow_answers)
             else:
                 reply = self._fault_reply(fault, method, path)
             self.recorded.append(
@@ -541,7 +609,8 @@ class FakeZoom:
                 except ValueError:
                     raise ZoomApiError(400, 300, "Request Body should be a valid JSON object.") from None
             result = route.call(self._world, route.kind, params, query, payload)
-            if method == "GET" and isinstance(result, dict) and "next_page_token" in result:
+            is_list = isinstance(result, dict) and ("next_page_token" in result or "total_records" in result)
+            if method == "GET" and is_list:
                 self._odd_page(result)
             reply = self._json_reply(route.status, result if route.status != 204 else None)
             if method == "POST" and route.pattern[1] == "users":
@@ -553,8 +622,8 @@ class FakeZoom:
             return self._json_reply(500, {"code": 500, "message": f"fake Zoom failed: {err!r}"})
 
     def _odd_page(self, page: dict[str, Any]) -> None:
-        """Apply the list quirks to one page of a list."""
-        if self.quirks.repeat_page_token:
+        """Apply the list quirks to one page of a list (a list that Zoom does not page keeps no token)."""
+        if self.quirks.repeat_page_token and "next_page_token" in page:
             page["next_page_token"] = REPEATED_TOKEN
         if self.quirks.duplicate_rows:
             for value in page.values():

@@ -83,6 +83,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="wait this long before answering a meeting or webinar creation (it is made at once)",
     )
     quirks.add_argument(
+        "--slow-answers",
+        type=_seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long before answering every API call (each is carried out at once)",
+    )
+    quirks.add_argument(
         "--token-ttl",
         type=_whole_seconds,
         default=3599,
@@ -124,10 +131,13 @@ def configure(fake: FakeZoom, args: argparse.Namespace) -> list[str]:
         fake.reset_next(times=args.reset)
         said.append(f"{_calls(args.reset)}: connection dropped, no answer")
     fake.quirks.slow_create = args.slow_create
+    fake.quirks.slow_answers = args.slow_answers
     fake.quirks.duplicate_rows = args.duplicate_rows
     fake.quirks.repeat_page_token = args.repeat_page_token
     if args.slow_create:
         said.append(f"a meeting or webinar creation: answered after {args.slow_create:g} s")
+    if args.slow_answers:
+        said.append(f"every API call: answered after {args.slow_answers:g} s")
     if args.token_ttl != 3599:
         said.append(f"access tokens: last {args.token_ttl} s")
     if args.expire_tokens_every:

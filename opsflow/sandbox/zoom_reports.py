@@ -1,12 +1,16 @@
-"""Ended instances in the fake Zoom: who joined and left when, as participant reports and past-meeting lists.
+"""Ended instances in the fake Zoom: who joined and left when (participant reports, past-meeting lists)
+and their cloud recordings.
 
 Reports answer 3001 until `ended_at + report_delay`, as Zoom's do for up to 30 minutes; past-meeting
-participants are there at once. Every join/leave segment is one row, so a rejoin shows twice.
+participants are there at once. Every join/leave segment is one row, so a rejoin shows twice. A
+recorded instance's files are "processing" from the end until `ended_at + recording_delay`, then
+"completed" with a share link; before the end, or unrecorded, it is Zoom's 3301.
 """
 
 from __future__ import annotations
 
 import random
+import uuid as uuid_module
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +29,21 @@ from opsflow.sandbox.zoom_state import (
 
 FIRST_USER_ID = 16778240  # Zoom numbers participants from here, in steps of 1024
 PARTICIPANT_STATUSES = ("in_meeting", "in_waiting_room")
+# (file_type, file_extension, recording_type, bytes per second) of each file a cloud recording makes
+RECORDING_FILES = (
+    ("MP4", "MP4", "shared_screen_with_speaker_view", 40_000),
+    ("M4A", "M4A", "audio_only", 4_000),
+)
+
+
+@dataclass(frozen=True)
+class CloudRecording:
+    """What stays the same in the answers about one instance's cloud recording."""
+
+    share_token: str
+    password: str
+    play_passcode: str
+    file_ids: tuple[str, ...]
 
 
 @dataclass
@@ -37,6 +56,9 @@ class Instance:
     started_at: datetime
     ended_at: datetime
     segments: list[dict]
+    topic: str = ""
+    item_type: int = 2
+    recording: CloudRecording | None = None
 
 
 def _check_segment(segment: dict) -> dict:
@@ -55,10 +77,18 @@ def _check_segment(segment: dict) -> dict:
 class Attendance:
     """The ended instances of the meetings and webinars in a `ZoomState`."""
 
-    def __init__(self, state: ZoomState, *, clock: Callable[[], datetime], report_delay: timedelta) -> None:
+    def __init__(
+        self,
+        state: ZoomState,
+        *,
+        clock: Callable[[], datetime],
+        report_delay: timedelta,
+        recording_delay: timedelta = timedelta(hours=1),
+    ) -> None:
         self._state = state
         self._clock = clock
         self._report_delay = report_delay
+        self._recording_delay = recording_delay
         self._rng = random.Random(3001)
         self._pager = Pager(clock, self._rng)
         self._instances: dict[int, list[Instance]] = {}
@@ -66,12 +96,19 @@ class Attendance:
         self._person_ids: dict[str, str] = {}
 
     def end_meeting(
-        self, item_id: int, *, ended_at: datetime, participants: list[dict], uuid: str | None = None
+        self,
+        item_id: int,
+        *,
+        ended_at: datetime,
+        participants: list[dict],
+        uuid: str | None = None,
+        is_recorded: bool | None = None,
     ) -> str:
         """Record that an instance ended with these join/leave segments; returns its UUID.
 
         The instance takes the meeting's current UUID (or `uuid`); the meeting then gets a fresh
-        UUID for its next instance, as on Zoom.
+        UUID for its next instance, as on Zoom. It has a cloud recording when `is_recorded`, or, when
+        that is None, when the meeting's `settings.auto_recording` is "cloud".
         """
         kind = self._state.kind_of(item_id)
         item = self._state.items(kind)[item_id]
@@ -82,7 +119,19 @@ class Attendance:
         if instance_uuid in self._by_uuid:
             raise ValueError(f"instance UUID {instance_uuid!r} is already used")
         started_at = min((s["join_time"] for s in segments), default=datetime.fromisoformat(item["start_time"]))
-        instance = Instance(instance_uuid, item_id, kind, started_at, ended_at, segments)
+        if is_recorded is None:
+            is_recorded = item["settings"].get("auto_recording") == "cloud"
+        recording = None
+        if is_recorded:
+            recording = CloudRecording(
+                share_token=random_token(self._rng, 64),
+                password=random_token(self._rng, 8),
+                play_passcode=random_token(self._rng, 32),
+                file_ids=tuple(_file_id(self._rng) for _ in RECORDING_FILES),
+            )
+        instance = Instance(
+            instance_uuid, item_id, kind, started_at, ended_at, segments, item["topic"], item["type"], recording
+        )
         self._instances.setdefault(item_id, []).append(instance)
         self._by_uuid[instance_uuid] = instance
         item["uuid"] = self._state.new_uuid()
@@ -168,3 +217,58 @@ class Attendance:
             rows.append(row)
         page, meta = self._pager.page(f"past:{instance.uuid}", rows, query)
         return {**meta, "participants": page}
+
+    def recordings(self, value: str) -> dict[str, Any]:
+        """GET /meetings/{id or uuid}/recordings, for a meeting or a webinar: the instance's files,
+        "processing" until `ended_at + recording_delay`, then "completed" with `share_url`."""
+        instance = self._by_uuid.get(value)
+        if instance is None and value.isdigit():
+            ended = self._instances.get(int(value), [])
+            instance = max(ended, key=lambda i: i.ended_at) if ended else None
+        now = self._clock()
+        if instance is None or instance.recording is None or now < instance.ended_at:
+            raise ZoomApiError(404, 3301, "There is no recording for this meeting.")
+        recording = instance.recording
+        is_completed = now >= instance.ended_at + self._recording_delay
+        seconds = max(int((instance.ended_at - instance.started_at).total_seconds()), 1)
+        files = []
+        for file_id, (file_type, extension, recording_type, rate) in zip(
+            recording.file_ids, RECORDING_FILES, strict=True
+        ):
+            row: dict[str, Any] = {
+                "id": file_id,
+                "meeting_id": instance.uuid,
+                "recording_start": format_time(instance.started_at),
+                "recording_end": format_time(instance.ended_at),
+                "file_type": file_type,
+                "file_extension": extension,
+                "recording_type": recording_type,
+                "status": "completed" if is_completed else "processing",
+            }
+            if is_completed:
+                row["file_size"] = seconds * rate
+                row["play_url"] = f"https://zoom.us/rec/play/{file_id}"
+                row["download_url"] = f"https://zoom.us/rec/download/{file_id}"
+            files.append(row)
+        answer: dict[str, Any] = {
+            "uuid": instance.uuid,
+            "id": instance.item_id,
+            "host_id": self._state.host_id,
+            "topic": instance.topic,
+            "type": str(instance.item_type),  # a string in Zoom's document
+            "start_time": format_time(instance.started_at),
+            "duration": seconds // 60,
+            "total_size": sum(f.get("file_size", 0) for f in files),
+            "recording_count": len(files),
+            "password": recording.password,
+            "recording_play_passcode": recording.play_passcode,
+            "recording_files": files,
+        }
+        if is_completed:
+            answer["share_url"] = f"https://zoom.us/rec/share/{recording.share_token}"
+        return answer
+
+
+def _file_id(rng: random.Random) -> str:
+    """A recording file id in Zoom's shape (a lower-case UUID)."""
+    return str(uuid_module.UUID(int=rng.getrandbits(128), version=4))

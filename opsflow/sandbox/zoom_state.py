@@ -1,4 +1,4 @@
-"""The fake Zoom's scheduled world: meetings, webinars, their registrants and surveys, and paging.
+"""The fake Zoom's scheduled world: meetings, webinars, their registrants, panelists and surveys, and paging.
 
 Plain data behind one `ZoomState`; Zoom's refusals are raised as `ZoomApiError` and turned into HTTP
 answers by `opsflow.sandbox.zoom`. Ended instances are in `zoom_reports`. The caller holds the lock.
@@ -22,6 +22,9 @@ DEFAULT_PAGE_SIZE = 30
 MAX_PAGE_SIZE = 300
 PAGE_TOKEN_TTL = timedelta(minutes=15)
 MAX_BATCH_REGISTRANTS = 30
+MAX_BATCH_PANELISTS = 30  # per call, as the spec's `panelists` array says
+MAX_PANELISTS = 100  # per webinar: Zoom's webinar plans allow 100 panelists unless Support raises it
+MAX_PANELIST_NAME = 64
 MAX_TOPIC = 200
 MAX_AGENDA = 2000
 MAX_SURVEY_URL = 64
@@ -174,7 +177,14 @@ def _default_settings(kind: Kind) -> dict[str, Any]:
             }
         )
     else:
-        settings.update({"panelists_video": False, "practice_session": False, "hd_video": False})
+        settings.update(
+            {
+                "panelists_video": False,
+                "practice_session": False,
+                "hd_video": False,
+                "panelists_invitation_email_notification": True,
+            }
+        )
     return settings
 
 
@@ -231,7 +241,7 @@ def _page_size(query: dict[str, str]) -> int:
 
 
 class ZoomState:
-    """Meetings and webinars of one host, their registrants and surveys."""
+    """Meetings and webinars of one host, their registrants, panelists and surveys."""
 
     def __init__(self, *, host_email: str, clock: Callable[[], datetime]) -> None:
         self.host_email = host_email
@@ -244,6 +254,8 @@ class ZoomState:
         self._used_ids: set[int] = set()
         self._registrants: dict[int, list[dict]] = {}
         self._surveys: dict[int, dict] = {}
+        self._panelists: dict[int, list[dict]] = {}
+        self.panelist_invitations: dict[int, list[str]] = {}  # emails Zoom itself would have mailed
 
     # -- identifiers -------------------------------------------------------------------------------
 
@@ -393,6 +405,7 @@ class ZoomState:
         del self.items(kind)[item["id"]]
         self._registrants.pop(item["id"], None)
         self._surveys.pop(item["id"], None)
+        self._panelists.pop(item["id"], None)
 
     def list_items(self, kind: Kind, user_id: str, query: dict[str, str]) -> dict:
         """GET /users/{userId}/meetings|webinars, filtered by `type` and paged."""
@@ -560,6 +573,87 @@ class ZoomState:
                 same_email = target.get("email") and str(target["email"]).lower() == row["email"].lower()
                 if (same_id or same_email) and row["status"] in sources:
                     row["status"] = result
+
+    # -- panelists --------------------------------------------------------------------------------
+
+    def panelists(self, item_id: int) -> list[dict]:
+        """Every panelist of a webinar, in the order they were added (copies)."""
+        return copy.deepcopy(self._panelists.get(item_id, []))
+
+    @staticmethod
+    def _check_panelist(person: Any, where: str) -> dict[str, Any]:
+        if not isinstance(person, dict):
+            raise validation_error(where, "Invalid field.")
+        email = person.get("email")
+        if not isinstance(email, str) or "@" not in email or len(email) > 128:
+            raise validation_error(f"{where}email", "Invalid field.")
+        name = person.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise validation_error(f"{where}name", "Required field.")
+        if len(name) > MAX_PANELIST_NAME:
+            raise validation_error(f"{where}name", f"Length must be between 1 and {MAX_PANELIST_NAME}.")
+        return person
+
+    def add_panelists(self, value: str, body: Any) -> dict:
+        """POST /webinars/{id}/panelists: at most 30 a call and 100 a webinar. An email already a
+        panelist keeps its id and link and takes the new name."""
+        item = self.find(WEBINAR, value)
+        body = _require_object(body)
+        people = body.get("panelists")
+        if not isinstance(people, list) or not people:
+            raise validation_error("panelists", "Invalid field.")
+        if len(people) > MAX_BATCH_PANELISTS:
+            raise ZoomApiError(400, 300, f"The number of panelists can not exceed {MAX_BATCH_PANELISTS}.")
+        checked = [self._check_panelist(p, f"panelists[{n}].") for n, p in enumerate(people)]
+        rows = self._panelists.setdefault(item["id"], [])
+        known = {row["email"].lower() for row in rows}
+        newcomers = {p["email"].lower() for p in checked} - known
+        if len(rows) + len(newcomers) > MAX_PANELISTS:
+            raise ZoomApiError(
+                400,
+                3000,
+                "You have reached the limit for the number of panelists you can add. "
+                "Contact Zoom Support for more information.",
+            )
+        is_mailed = item["settings"].get("panelists_invitation_email_notification", True) is not False
+        for person in checked:
+            row = next((r for r in rows if r["email"].lower() == person["email"].lower()), None)
+            if row is None:
+                row = {
+                    "id": self._token(22),
+                    "email": person["email"],
+                    "name": person["name"],
+                    "join_url": f"https://zoom.us/w/{item['id']}?tk={self._token(40)}&pwd={item['encrypted_password']}",
+                }
+                rows.append(row)
+            row["name"] = person["name"]
+            for field in ("virtual_background_id", "name_tag_id", "name_tag_name", "name_tag_pronouns"):
+                if isinstance(person.get(field), str):
+                    row[field] = person[field]
+            if is_mailed:
+                self.panelist_invitations.setdefault(item["id"], []).append(row["email"])
+        return {"id": str(item["id"]), "updated_at": format_time(self._clock())}
+
+    def list_panelists(self, value: str) -> dict:
+        """GET /webinars/{id}/panelists: all of them in one answer (Zoom does not page this list)."""
+        item = self.find(WEBINAR, value)
+        rows = self._panelists.get(item["id"], [])
+        return {"total_records": len(rows), "panelists": copy.deepcopy(rows)}
+
+    def remove_panelist(self, value: str, panelist: str) -> None:
+        """DELETE /webinars/{id}/panelists/{panelistId}: by id or email; an unknown one is Zoom's 1001."""
+        item = self.find(WEBINAR, value)
+        rows = self._panelists.get(item["id"], [])
+        for row in rows:
+            if row["id"] == panelist or row["email"].lower() == panelist.lower():
+                rows.remove(row)
+                return
+        raise ZoomApiError(404, 1001, f"User {panelist} does not exist or does not belong to this account.")
+
+    def remove_panelists(self, value: str) -> None:
+        """DELETE /webinars/{id}/panelists: every panelist goes."""
+        item = self.find(WEBINAR, value)
+        self._panelists[item["id"]] = []
 
     # -- survey ------------------------------------------------------------------------------------
 

@@ -3,6 +3,8 @@
 - `client`: the HTTP transport: OAuth token cache, timeouts, retries, pacing, pagination, typed errors.
 - `api`: the endpoints opsflow calls (`Zoom`), one method each.
 - `meeting`: the seminar's meeting: created once (claimed, found again after a crash), updated, deleted.
+- `panelists`: a webinar's panelists (the speakers): added once each in calls of 30, listed, removed.
+- `recordings`: the cloud recording after the event: share link, passcode, files, once Zoom has made them.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from opsflow.zoom.client import HEAVY, LIGHT, MEDIUM, ZoomClient, encode_id
 
 Kind = Literal["meeting", "webinar"]
 BATCH_SIZE = 30  # Zoom's limit of registrants per batch call
+PANELIST_BATCH_SIZE = 30  # Zoom's limit of panelists per add call
 SURVEY_URL_LIMIT = 64  # Zoom's limit on `third_party_survey`
 
 
@@ -96,6 +97,33 @@ class Zoom(ZoomClient):
         for chunk in _chunks(registrants, BATCH_SIZE):
             self.request("PUT", path, label=MEDIUM, json={"action": "cancel", "registrants": chunk})
 
+    # --- webinar panelists (see `panelists` for adding only those missing) ---------------------
+
+    def post_panelists(self, webinar_id: int | str, panelists: list[dict[str, Any]]) -> None:
+        """Add at most 30 panelists ({name, email}) in one call. Adding an email that is already a
+        panelist keeps that panelist, so the call is safe to send again."""
+        if len(panelists) > PANELIST_BATCH_SIZE:
+            raise ValueError(f"at most {PANELIST_BATCH_SIZE} panelists a call, not {len(panelists)}")
+        self.request(
+            "POST",
+            f"/webinars/{encode_id(webinar_id)}/panelists",
+            label=MEDIUM,
+            json={"panelists": panelists},
+            is_safe_to_repeat=True,
+        )
+
+    def get_panelists(self, webinar_id: int | str) -> dict[str, Any]:
+        """The webinar's panelists in one answer ({total_records, panelists}); Zoom does not page it."""
+        return self.request("GET", f"/webinars/{encode_id(webinar_id)}/panelists", label=MEDIUM) or {}
+
+    def delete_panelist(self, webinar_id: int | str, panelist_id: str) -> None:
+        """Remove one panelist, by id (Zoom also takes an email)."""
+        self.request("DELETE", f"/webinars/{encode_id(webinar_id)}/panelists/{encode_id(panelist_id)}", label=LIGHT)
+
+    def delete_panelists(self, webinar_id: int | str) -> None:
+        """Remove every panelist of the webinar."""
+        self.request("DELETE", f"/webinars/{encode_id(webinar_id)}/panelists", label=LIGHT)
+
     # --- after the meeting ----------------------------------------------------------------
 
     def report_participants(self, kind: Kind, meeting_id: int | str) -> Iterator[dict[str, Any]]:
@@ -132,6 +160,11 @@ class Zoom(ZoomClient):
         return self.paginate(
             f"/past_meetings/{encode_id(meeting_id_or_uuid)}/participants", key="participants", label=MEDIUM
         )
+
+    def get_recordings(self, meeting_id_or_uuid: int | str) -> dict[str, Any]:
+        """The cloud recording of a meeting or webinar: by id its latest instance, by UUID that one.
+        Zoom answers 404 with code 3301 while there is none; see `recordings.fetch_recording`."""
+        return self.request("GET", f"/meetings/{encode_id(meeting_id_or_uuid)}/recordings", label=LIGHT) or {}
 
     # --- survey ---------------------------------------------------------------------------
 

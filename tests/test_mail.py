@@ -26,8 +26,16 @@ from opsflow.registrants import sync_registrants
 from opsflow.store import open_store
 
 from .conftest import NOW
+from .smtp_sink import SmtpSink
 
 SEND_AT = datetime(2027, 1, 7, 1, 0, tzinfo=UTC)  # the invitation's time, 10:00 JST
+
+
+@pytest.fixture(params=[True, False], ids=["pipelining", "one-command-at-a-time"])
+def smtp_sink(request):
+    """The loopback server with PIPELINING offered and without: every test here runs both ways."""
+    with SmtpSink(pipelining=request.param) as sink:
+        yield sink
 
 
 @pytest.fixture

@@ -187,9 +187,11 @@ def test_sigkill_at_random_points_of_a_2000_recipient_send(request, db_url, tmp_
 
 # --- 2. slow and TLS-broken mail servers ---------------------------------------------------------
 
-def test_slow_server_still_gets_each_message_once(mail_store):
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelining", "one-command-at-a-time"])
+def test_slow_server_still_gets_each_message_once(mail_store, pipelining):
     store, event = mail_store
     with SlowSink() as sink:
+        sink.pipelining = pipelining
         sink.pause_before = [0.2, 0.2, 0.2]  # a busy server: the first three DATA answers take a while
         report = send_mail(store, _mail_settings(sink.url), event, "invitation", SEND_AT, sync=False)
         delivered = [r.recipients[0] for r in sink.received]
@@ -198,9 +200,11 @@ def test_slow_server_still_gets_each_message_once(mail_store):
     assert set(_states(store).values()) == {"sent"}
 
 
-def test_answer_slower_than_the_client_timeout_stops_the_batch_and_is_never_resent(mail_store):
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelining", "one-command-at-a-time"])
+def test_answer_slower_than_the_client_timeout_stops_the_batch_and_is_never_resent(mail_store, pipelining):
     store, event = mail_store
     with SlowSink() as sink:
+        sink.pipelining = pipelining
         sink.pause_after = [3.0]  # the first message is taken, its answer comes after the client gave up
         with pytest.raises(BatchStopped) as stopped:
             send_mail(store, _mail_settings(sink.url), event, "invitation", SEND_AT, sync=False,

@@ -1,16 +1,17 @@
 """The delivery ledger and the send loop: one row per (event, recipient, message), never sent twice.
 
 A row goes pending -> sending -> sent | failed | deferred (or cancelled, when the person was cancelled
-before their turn). `sending` is committed before DATA (while MAIL FROM makes its round trip); a row
-still `sending` after a crash or a broken connection is *ambiguous*: reported, never resent on its own
-(`opsflow deliveries resolve` decides). Everything else resumes where it stopped.
+before their turn). `sending` is committed before the message itself is written (while the envelope,
+with PIPELINING MAIL FROM + RCPT TO + DATA, makes its round trip); a row still `sending` after a crash or
+a broken connection is *ambiguous*: reported, never resent on its own (`opsflow deliveries resolve`
+decides). Everything else resumes where it stopped.
 """
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -191,9 +192,6 @@ def _send_all(
     cancel_others: bool,
 ) -> None:
     event_id, message_key = report.event_id, report.message_key
-    # Messages are built in a second thread while this one waits on the mail server and the database;
-    # the builder touches neither (the recipients of a chunk are loaded before it starts on them).
-    builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="opsflow-build")
     try:
         with store.writer() as held:
             writer = _Ledger(held)
@@ -208,14 +206,25 @@ def _send_all(
                 prefetch = getattr(build, "prefetch", None)
                 if prefetch is not None:
                     prefetch([row["recipient"] for row in chunk])
-                built = [builder.submit(build, row["recipient"]) for row in chunk]
-                for row, message in zip(chunk, built, strict=True):
+                messages = _Messages(build, [row["recipient"] for row in chunk])
+                for index, row in enumerate(chunk):
                     if should_stop is not None and should_stop():
                         report.stopped = True  # the rest stay pending for the next run
                         break
                     done += 1
                     try:
-                        _send_one(writer, transport, row, message, sender, now, pace, report)
+                        message = messages.take(index)
+                        _send_one(
+                            writer,
+                            transport,
+                            row,
+                            message,
+                            sender,
+                            now,
+                            pace,
+                            report,
+                            meanwhile=functools.partial(messages.make, index + 1),
+                        )
                     except BaseException:
                         writer.flush()
                         raise
@@ -225,8 +234,34 @@ def _send_all(
                     break
             writer.flush()
     finally:
-        builder.shutdown(cancel_futures=True)
         transport.close()
+
+
+class _Messages:
+    """The messages of one chunk, each built once, in this thread: the next one is built while the
+    mail server reads the current one (a second thread would fight this one for the GIL just when
+    the server answers). A message that cannot be built raises when its turn comes, never while
+    another one is in flight."""
+
+    def __init__(self, build: Callable[[str], Outgoing], emails: list[str]) -> None:
+        self.build = build
+        self.emails = emails
+        self.made: dict[int, Outgoing | Exception] = {}
+
+    def make(self, index: int) -> None:
+        if index < len(self.emails) and index not in self.made:
+            try:
+                self.made[index] = self.build(self.emails[index])
+            except Exception as exc:  # noqa: BLE001 - kept for its turn (see take)
+                self.made[index] = exc
+
+    def take(self, index: int) -> Outgoing | UnsafeHeaderError:
+        """The message for `emails[index]`, or the UnsafeHeaderError that fails that recipient alone."""
+        self.make(index)
+        made = self.made.pop(index)
+        if isinstance(made, Exception) and not isinstance(made, UnsafeHeaderError):
+            raise made
+        return made
 
 
 class _Ledger:
@@ -270,28 +305,37 @@ def _keep(writer, row, wanted: set[str], now, cancel_others: bool) -> bool:
     return False
 
 
-def _send_one(writer, transport, row, built: Future, sender: str, now, pace: Pace, report: BatchReport) -> None:
+def _send_one(
+    writer,
+    transport,
+    row,
+    message: Outgoing | UnsafeHeaderError,
+    sender: str,
+    now,
+    pace: Pace,
+    report: BatchReport,
+    meanwhile: Callable[[], object] | None = None,
+) -> None:
     email = row["recipient"]
-    try:
-        message = built.result()
-    except UnsafeHeaderError as exc:
-        _finish(writer, row, "failed", str(exc), now, report)
+    if isinstance(message, UnsafeHeaderError):
+        _finish(writer, row, "failed", str(message), now, report)
         return
-    data = message.as_bytes()
+    pace.wait()
     for attempt in range(RECONNECTS + 1):
         taken = False
         try:
-            transport.begin(sender)
-            # the claim is committed while MAIL FROM makes its round trip: one wait instead of two
+            transport.begin(sender, email)
+            # the claim is committed while the envelope travels (MAIL FROM, and with PIPELINING RCPT TO
+            # and DATA too) and the server answers: one wait instead of two. The message itself goes
+            # only after this commit.
             with writer.transaction() as conn:
                 taken = db.take_delivery(conn, row["id"], now())
             if not taken:
-                transport.close()  # another runner has it; drop our half-open transaction
-                transport.open()
+                transport.close()  # another runner has it: drop the line, so that no message follows our DATA
                 return
             reply = transport.prepare(sender, email)
         except Disconnected as exc:
-            if taken:  # ours, and DATA never started: back in line, not ambiguous
+            if taken:  # ours, and the message never started: back in line, not ambiguous
                 with writer.transaction() as conn:
                     db.finish_delivery(conn, row["id"], {"state": "pending"}, now())
             if exc.timed_out:  # a silent server: waiting on it for each of the rest would take hours
@@ -303,17 +347,15 @@ def _send_one(writer, transport, row, built: Future, sender: str, now, pace: Pac
         if not reply.is_ok:
             _refused(writer, row, reply, now, report)
             return
-        pace.wait()
         try:
-            reply = transport.deliver(data)
+            reply = transport.deliver(message.as_bytes(), meanwhile)
         except OutcomeUnknown as exc:
             report.ambiguous.append(email)
             with writer.transaction() as conn:
                 db.finish_delivery(conn, row["id"], {"last_error": f"connection lost during DATA: {exc}"}, now())
             if exc.timed_out:  # the server took DATA and went silent: stop after the first, not 400 times
                 raise MailError(f"the mail server stopped answering after taking a message ({exc})") from None
-            transport.open()
-            return
+            return  # the next message opens a new connection
         except NotWritten as exc:
             with writer.transaction() as conn:
                 db.finish_delivery(conn, row["id"], {"state": "pending", "last_error": str(exc)}, now())
@@ -323,9 +365,7 @@ def _send_one(writer, transport, row, built: Future, sender: str, now, pace: Pac
             report.sent.append(email)
         else:
             _refused(writer, row, reply, now, report)
-        if reply.code == 421:
-            transport.open()
-        return
+        return  # after a 421 the transport has closed the line; the next message opens a new one
 
 
 def _refused(writer, row, reply, now, report: BatchReport) -> None:

@@ -3,17 +3,19 @@
 Headers taken from data (names, subjects) are checked for CR and LF, so a registrant's name can never
 add a header. Messages are written straight to MIME bytes (UTF-8 parts in base64, RFC 2047 headers,
 CRLF): a few dozen microseconds instead of the email package's milliseconds, which matters for a
-send-out of thousands. A message with an image shown inline (the staff summary) is built with the email
-package, which handles multipart/related.
+send-out of thousands. What every message of a batch shares (the sender, the subject, the date, an
+.ics without personal links) is encoded once and reused. A message with an image shown inline (the
+staff summary) is built with the email package, which handles multipart/related.
 """
 
 from __future__ import annotations
 
-import base64
+import binascii
+import functools
+import itertools
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -23,10 +25,14 @@ from opsflow.core.errors import InputError
 from opsflow.mail.render import Rendered
 
 CRLF = "\r\n"
+LINE = 78  # RFC 5322 2.1.1: header lines are folded to this length where they can be
+WORD = 75  # RFC 2047 2: the longest encoded word
+BASE64_LINE = 76  # RFC 2045 6.8: the longest line of base64 content
 
 
 class UnsafeHeaderError(InputError):
-    """A header value from data contains a line break."""
+    """A header value from data cannot be written safely: it contains a line break, or the address has
+    characters other than ASCII (which needs SMTPUTF8)."""
 
 
 @dataclass(frozen=True)
@@ -76,12 +82,17 @@ def build_message(
             raise UnsafeHeaderError(
                 f"{to_email!r}: the {label} contains a line break; fix it in the registrants or the template"
             )
+    if not to_email.isascii():
+        raise UnsafeHeaderError(
+            f"{to_email!r}: the address has characters other than ASCII, which this mail server path "
+            "cannot carry; ask the person for another address"
+        )
     message_id = make_msgid(domain=sender.domain)
     headers: list[tuple[str, str | tuple[str, str]]] = [  # raw values; each writer encodes them
         ("From", (sender.display_name, sender.addr_spec)),
         ("To", (to_name, to_email)),
         ("Subject", rendered.subject),
-        ("Date", format_datetime(now)),
+        ("Date", _date(now)),
         ("Message-ID", message_id),
         ("Auto-Submitted", "auto-generated"),
     ]
@@ -100,54 +111,107 @@ def _mime(
     headers: list[tuple[str, str | tuple[str, str]]], rendered: Rendered, attachments: tuple[Attachment, ...]
 ) -> bytes:
     alternative = _multipart(
-        "alternative", [_part("text/plain", rendered.text.encode()), _part("text/html", rendered.html.encode())]
+        "alternative", [_text_part("text/plain", rendered.text), _text_part("text/html", rendered.html)]
     )
     if attachments:
         body = _multipart("mixed", [alternative, *(_attachment(a) for a in attachments)])
     else:
         body = alternative
-    lines = [
-        f"{name}: {_address(*value) if isinstance(value, tuple) else _encoded(value, name)}" for name, value in headers
-    ]
-    lines.append("MIME-Version: 1.0")
-    return (CRLF.join(lines) + CRLF + body).encode("ascii")
+    lines = [f"{name}: {_header(name, value)}" for name, value in headers]
+    lines += ["MIME-Version: 1.0", ""]
+    return CRLF.join(lines).encode("ascii") + body
 
 
-def _part(content_type: str, data: bytes, extra_type: str = "", disposition: str = "") -> str:
-    charset = '; charset="utf-8"' if content_type.startswith("text/") else ""
-    lines = [f"Content-Type: {content_type}{charset}{extra_type}", "Content-Transfer-Encoding: base64"]
+def _header(name: str, value: str | tuple[str, str]) -> str:
+    if isinstance(value, str):
+        return _encoded(value, name)
+    if name == "To":  # a name of its own for each recipient: not worth keeping
+        return _address(*value)
+    return _shared_address(*value)
+
+
+def _text_part(content_type: str, text: str) -> bytes:
+    return _part(f'Content-Type: {content_type}; charset="utf-8"', text.encode())
+
+
+def _part(content_type: str, data: bytes, disposition: str = "") -> bytes:
+    """A base64 part: its header lines, a blank line and the content, without a line break at the end."""
+    head = f"{content_type}\r\nContent-Transfer-Encoding: base64\r\n"
     if disposition:
-        lines.append(disposition)
-    return CRLF.join(lines) + CRLF + CRLF + base64.encodebytes(data).decode("ascii").replace("\n", CRLF)
+        head += disposition + "\r\n"
+    encoded = binascii.b2a_base64(data, newline=False)
+    lines = [encoded[i : i + BASE64_LINE] for i in range(0, len(encoded), BASE64_LINE)]
+    return (head + "\r\n").encode("ascii") + b"\r\n".join(lines)
 
 
-def _multipart(subtype: str, parts: list[str]) -> str:
-    boundary = f"=_opsflow_{secrets.token_hex(12)}"
-    out = [f'Content-Type: multipart/{subtype}; boundary="{boundary}"', ""]
-    for part in parts:
-        out += [f"--{boundary}", part.rstrip(CRLF)]
-    out += [f"--{boundary}--", ""]
-    return CRLF.join(out)
+# A boundary never appears in what it separates: base64 lines have no "_", and the random part is new
+# in each process, so no header or name can hold it; the counter keeps nested ones apart.
+_BOUNDARY_PREFIX = f"=_opsflow_{secrets.token_hex(8)}_"
+_BOUNDARIES = itertools.count()
 
 
-def _attachment(item: Attachment) -> str:
-    extra = ""
+def _multipart(subtype: str, parts: list[bytes]) -> bytes:
+    boundary = f"{_BOUNDARY_PREFIX}{next(_BOUNDARIES):x}".encode("ascii")
+    head = b'Content-Type: multipart/%s; boundary="%s"\r\n\r\n' % (subtype.encode("ascii"), boundary)
+    delimiter = b"--" + boundary
+    return head + delimiter + b"\r\n" + (b"\r\n" + delimiter + b"\r\n").join(parts) + b"\r\n" + delimiter + b"--\r\n"
+
+
+@functools.lru_cache(maxsize=16)
+def _attachment(item: Attachment) -> bytes:
+    """An attached file's part; the same file (an .ics without personal links) is encoded once."""
+    content_type = f"Content-Type: {item.mime_type}"
+    if item.mime_type.startswith("text/"):
+        content_type += '; charset="utf-8"'
     if item.mime_type == "text/calendar":
         method = "CANCEL" if b"METHOD:CANCEL" in item.data else "PUBLISH"
-        extra = f'; method="{method}"'
-    return _part(
-        item.mime_type, item.data, extra, f'Content-Disposition: attachment; filename="{_filename(item.filename)}"'
-    )
+        content_type += f'; method="{method}"'
+    disposition = f'Content-Disposition: attachment; filename="{_filename(item.filename)}"'
+    return _part(content_type, item.data, disposition)
 
 
 def _address(name: str, address: str) -> str:
-    return formataddr((name, address), charset="utf-8") if name else address
+    if not name:
+        return address
+    if name.isascii():
+        return formataddr((name, address))  # quoted where the name needs it
+    # one encoded word, however long: readers such as Python's email package put a space between two
+    # encoded words of a name, although RFC 2047 says to drop it
+    return f"=?utf-8?b?{binascii.b2a_base64(name.encode(), newline=False).decode('ascii')}?= <{address}>"
 
 
+_shared_address = functools.lru_cache(maxsize=16)(_address)  # the sender: the same in every message
+
+
+@functools.lru_cache(maxsize=64)
 def _encoded(value: str, name: str) -> str:
+    """A header value as written: ASCII as it is, anything else as RFC 2047 encoded words. The subject
+    is usually the same for everyone: it is encoded once."""
     if value.isascii():
         return value
-    return Header(value, "utf-8", header_name=name).encode(linesep=CRLF)
+    return _encoded_words(value, LINE - len(name) - 2)
+
+
+def _encoded_words(value: str, room: int) -> str:
+    """`value` as UTF-8 base64 encoded words, folded so that no line is longer than 78 characters
+    (`room` is what the first line leaves), never splitting a character between two words."""
+    data = value.encode("utf-8")
+    words = []
+    start = 0
+    size = max((min(room, WORD) - len("=?utf-8?b??=")) // 4 * 3, 6)  # raw bytes whose base64 fits
+    while start < len(data):
+        end = min(start + size, len(data))
+        while end < len(data) and data[end] & 0xC0 == 0x80:  # a continuation byte: cut before its character
+            end -= 1
+        words.append(f"=?utf-8?b?{binascii.b2a_base64(data[start:end], newline=False).decode('ascii')}?=")
+        start = end
+        size = (WORD - len("=?utf-8?b??=")) // 4 * 3  # a continuation line: a space and a whole word
+    return "\r\n ".join(words)
+
+
+@functools.lru_cache(maxsize=4)
+def _date(now: datetime) -> str:
+    return format_datetime(now)
 
 
 def _filename(name: str) -> str:

@@ -41,8 +41,29 @@ class Rendered:
     html: str
 
 
+# What `getattr(d, name)` finds on a plain dict: its methods and Python's own attributes.
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _Sandbox(SandboxedEnvironment):
+    """Jinja2's sandbox, with a shortcut for the context's plain dicts: `event.title` is the sandbox's
+    own answer, `event["title"]` (a dict has no attribute `title`), without first raising and catching
+    an AttributeError, which costs more than the rest of the lookup. Only plain dict items come back
+    this way, and only names that are no attribute of a dict; every other lookup, and every call,
+    goes through the sandbox's checks as before."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+
 class Renderer:
-    """Renders the templates of one language from a search path of template folders."""
+    """Renders the templates of one language from a search path of template folders. Each template is
+    read and compiled once per renderer (one batch), not checked for changes at every message."""
 
     def __init__(self, language: str, folders: list[Path]) -> None:
         self.language = language
@@ -54,20 +75,29 @@ class Renderer:
             "trim_blocks": True,
             "lstrip_blocks": True,
             "keep_trailing_newline": False,
+            "auto_reload": False,
         }
-        self.text_env = SandboxedEnvironment(autoescape=False, **options)
-        self.html_env = SandboxedEnvironment(autoescape=True, **options)
+        self.text_env = _Sandbox(autoescape=False, **options)
+        self.html_env = _Sandbox(autoescape=True, **options)
+        self._templates: dict[tuple[bool, str], Any] = {}
 
     def render(self, kind: str, context: dict[str, Any]) -> Rendered:
         """Render the three blocks of `kind`. Raises TemplateError naming the file and line."""
-        text_template = self._load(self.text_env, kind)
-        html_template = self._load(self.html_env, kind)
+        text_template = self._template(self.text_env, kind)
+        html_template = self._template(self.html_env, kind)
         subject = self._block(text_template, "subject", context)
         return Rendered(
             subject=" ".join(subject.split()),  # one line, whatever the template's layout
             text=self._block(text_template, "text", context).strip("\n") + "\n",
             html=self._block(html_template, "html", context).strip("\n") + "\n",
         )
+
+    def _template(self, env: SandboxedEnvironment, kind: str):
+        key = (env is self.html_env, kind)
+        template = self._templates.get(key)
+        if template is None:
+            template = self._templates[key] = self._load(env, kind)
+        return template
 
     def path_of(self, kind: str) -> str:
         """The file that `kind` comes from (for messages)."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -322,35 +325,57 @@ def deliveries_to_send(
     return list(conn.execute(query).mappings())
 
 
-# The two statements of every message, built once (building a statement costs more than running it).
-_TAKE = (
-    deliveries.update()
-    .where(deliveries.c.id == sa.bindparam("p_id"), deliveries.c.state.in_(("pending", "deferred")))
-    .values(state="sending", attempts=deliveries.c.attempts + 1, updated_at=sa.bindparam("p_now"))
+# The two statements of every message, written once and run as the driver's own SQL: SQLAlchemy's work
+# for a Core statement (cache lookup, parameters) costs more than SQLite's for these, each message.
+_TAKE_SQL = (
+    "UPDATE deliveries SET state = 'sending', attempts = attempts + 1, updated_at = :now "
+    "WHERE id = :id AND state IN ('pending', 'deferred')"
 )
-_SENT = (
-    deliveries.update()
-    .where(deliveries.c.id == sa.bindparam("p_id"))
-    .values(
-        state="sent",
-        sent_at=sa.bindparam("p_now"),
-        updated_at=sa.bindparam("p_now"),
-        last_error=None,
-        next_attempt_at=None,
-        message_id=sa.bindparam("p_message_id"),
-    )
+_SENT_SQL = (
+    "UPDATE deliveries SET state = 'sent', sent_at = :now, updated_at = :now, last_error = NULL, "
+    "next_attempt_at = NULL, message_id = :message_id WHERE id = :id"
 )
 
 
 def take_delivery(conn: Connection, delivery_id: int, now: datetime) -> bool:
     """Mark a delivery `sending` if it is still ours to send (pending or deferred): the last claim
-    before DATA, committed first, so that a crash leaves it visibly ambiguous."""
-    return conn.execute(_TAKE, {"p_id": delivery_id, "p_now": now}).rowcount == 1
+    before the message is written, committed first, so that a crash leaves it visibly ambiguous."""
+    return _run_driver_sql(conn, _TAKE_SQL, {"id": delivery_id, "now": _stored_time(conn, now)}).rowcount == 1
 
 
 def mark_sent(conn: Connection, delivery_id: int, message_id: str, now: datetime) -> None:
-    """Record a delivery as sent (the server answered 250 to DATA)."""
-    conn.execute(_SENT, {"p_id": delivery_id, "p_now": now, "p_message_id": message_id})
+    """Record a delivery as sent (the server answered 250 to the message)."""
+    values = {"id": delivery_id, "now": _stored_time(conn, now), "message_id": message_id}
+    _run_driver_sql(conn, _SENT_SQL, values)
+
+
+def _run_driver_sql(conn: Connection, sql: str, values: dict) -> sa.CursorResult:
+    text, names = _in_driver_style(sql, conn.dialect.paramstyle)
+    return conn.exec_driver_sql(text, tuple(values[n] for n in names) if names else values)
+
+
+@functools.cache
+def _in_driver_style(sql: str, paramstyle: str) -> tuple[str, tuple[str, ...]]:
+    """`sql` with its `:name` placeholders as the driver writes them (SQLite's `?`, psycopg's
+    `%(name)s`), and for a positional style the names in the order their values go."""
+    if paramstyle == "qmark":
+        return re.sub(r":\w+", "?", sql), tuple(re.findall(r":(\w+)", sql))
+    if paramstyle == "pyformat":
+        return re.sub(r":(\w+)", r"%(\1)s", sql), ()
+    raise NotImplementedError(f"parameters in the {paramstyle!r} style")  # opsflow runs on SQLite and psycopg
+
+
+_TIME_WRITERS: dict[str, Callable[[datetime], object]] = {}
+
+
+def _stored_time(conn: Connection, at: datetime) -> object:
+    """`at` as the column type stores it on this database (naive UTC; on SQLite, SQLAlchemy's text form)."""
+    writer = _TIME_WRITERS.get(conn.dialect.name)
+    if writer is None:
+        processor = deliveries.c.updated_at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        assert processor is not None  # UTCDateTime always converts (to naive UTC)
+        writer = _TIME_WRITERS[conn.dialect.name] = processor
+    return writer(at)
 
 
 def finish_delivery(conn: Connection, delivery_id: int, values: dict, now: datetime) -> None:

@@ -4,7 +4,7 @@
 `python bench/startup.py [--runs 30]`. The example job, without its [zoom] table so that nothing needs
 Zoom, is applied to a SQLite database in a temp folder and its on-apply steps are run; then `run-due`,
 `run-due --json` and the baseline start `--runs` times each, interleaved, and the medians of their
-wall-clock times are compared. The same again on PostgreSQL when OPSFLOW_TEST_DATABASE_URL (or
+wall-clock times are compared. The same again (plain and `--json`) on PostgreSQL when OPSFLOW_TEST_DATABASE_URL (or
 OPSFLOW_BENCH_DATABASE_URL) names a server (its own schema, dropped afterwards); otherwise that row says why
 it did not run.
 """
@@ -192,19 +192,21 @@ def row(name: str, opsflow_ms: float, baseline_ms: float) -> dict:
 
 
 def run(runs: int = 30) -> list[dict]:
-    """The startup ratios (nothing due: plain, --json, PostgreSQL) as [{name, value, baseline, ratio, goal, ok}]."""
+    """The startup ratios (nothing due: plain and --json, on SQLite and PostgreSQL) as [{name, value, baseline, ratio, goal, ok}]."""
     sqlite = measure(runs)
     rows = [row("`opsflow run-due`, nothing due (SQLite)", sqlite["plain"], sqlite["baseline"]),
             row("`opsflow run-due --json`, nothing due (SQLite)", sqlite["json"], sqlite["baseline"])]
     url = postgres_url()
     if url is None:
         print("startup on PostgreSQL: not measured (set OPSFLOW_TEST_DATABASE_URL)", flush=True)
-        rows.append({"name": "startup, `opsflow run-due`, nothing due (PostgreSQL)", "value": "-", "baseline": "-",
-                     "ratio": "-", "goal": f"<= {GOAL_RATIO}", "ok": "not run: no OPSFLOW_TEST_DATABASE_URL"})
+        for name in ("`opsflow run-due`", "`opsflow run-due --json`"):
+            rows.append({"name": f"startup, {name}, nothing due (PostgreSQL)", "value": "-", "baseline": "-",
+                         "ratio": "-", "goal": f"<= {GOAL_RATIO}", "ok": "not run: no OPSFLOW_TEST_DATABASE_URL"})
         return rows
     with postgres_schema(url) as schema_url:
         postgres = measure(runs, schema_url)
     rows.append(row("`opsflow run-due`, nothing due (PostgreSQL)", postgres["plain"], postgres["baseline"]))
+    rows.append(row("`opsflow run-due --json`, nothing due (PostgreSQL)", postgres["json"], postgres["baseline"]))
     return rows
 
 

@@ -337,3 +337,9 @@ def test_cancelled_with_zoom_registration_still_notifies_and_can_come_back(
     live = [m for m in fake_zoom.meetings.values() if m.get("status") != "deleted"]
     people = {r["email"]: r for r in fake_zoom.registrants(live[-1]["id"])}
     assert len(people) == 40  # registered again with the new meeting, for new personal links
+
+
+def test_a_runner_is_named_as_the_zoom_claim_names_it():
+    from opsflow.zoom.meeting import runner_id
+
+    assert RunContext(None, Settings(), datetime.now(UTC), lambda: None).owner == runner_id()  # type: ignore[arg-type]

@@ -2,7 +2,7 @@
 so that `quick` (cron's fast path) loads no click.
 
 - `entry`: the `opsflow` console script; `run-due` with nothing due answers before the CLI loads.
-- `quick`: the cron fast path: is anything due or changed? Standard library only.
+- `quick`: the cron fast path: is anything due or changed? `sqlite3` or psycopg alone, no click.
 - `main`: the `opsflow` group, the shared `App`, and `validate`, `plan`, `apply`, `status`.
 - `common`: what the commands share: the time, `--json`, `--dry-run`, `--csv`, dry-run stores.
 - `views`: what the commands print: data for `--json`, tables and text for people.

@@ -3,7 +3,6 @@ and CSV output, and a store whose writes are rolled back (dry runs)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -11,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import click
+
+from opsflow.cli.quick import json_text
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 STDOUT = "-"
@@ -92,4 +93,4 @@ def now(value: str | None = None) -> datetime:
 
 
 def print_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    click.echo(json_text(data))

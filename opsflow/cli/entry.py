@@ -4,21 +4,14 @@ from __future__ import annotations
 
 import sys
 
-# `run-due` as cron calls it; the log format changes nothing when there is nothing to say
-QUICK = (
-    ["run-due"],
-    ["run-due", "--log-format", "text"],
-    ["run-due", "--log-format", "json"],
-    ["run-due", "--log-format=text"],
-    ["run-due", "--log-format=json"],
-)
-
 
 def main() -> None:
-    if sys.argv[1:] in QUICK:
-        from opsflow.cli.quick import nothing_due
+    if sys.argv[1:2] == ["run-due"]:  # cron, every minute: most often there is nothing to do
+        from opsflow.cli.quick import nothing_due_output
 
-        if nothing_due():
+        output = nothing_due_output(sys.argv[2:])
+        if output is not None:
+            sys.stdout.write(output)
             return
     from opsflow.cli.main import main as cli_main
 

@@ -10,11 +10,14 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from opsflow import store as db
-from opsflow.core.jobspec import Event
-from opsflow.core.plan import Step, plan_events
-from opsflow.store import Store
+
+if TYPE_CHECKING:  # the job-file models load only when a file is applied (`watch` imports `file_stat` early)
+    from opsflow.core.jobspec import Event
+    from opsflow.core.plan import Step
+    from opsflow.store import Store
 
 PENDING = ("planned",)
 
@@ -45,6 +48,8 @@ def apply_events(store: Store, events: list[Event], now: datetime, *, dry_run: b
     """Bring the store in line with `events`. With `dry_run`, compute and return the changes only."""
     results = []
     now = now.replace(microsecond=0)
+    from opsflow.core.plan import plan_events
+
     planned = plan_events(events)  # every plan is valid before anything is written
     for event, steps in planned:
         with store.begin() as conn:

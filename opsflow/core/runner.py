@@ -13,22 +13,25 @@ scheduler logs nothing more about a step, and `run-due` prints the same lines in
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opsflow import store as db
-from opsflow.core.config import Settings
 from opsflow.core.errors import MailError, OpsflowError, ZoomError
-from opsflow.core.jobspec import Event, event_from_json
 from opsflow.core.needs import first_unfinished
-from opsflow.mail.ledger import BatchStopped
-from opsflow.store import Store
-from opsflow.zoom.meeting import runner_id
+
+if TYPE_CHECKING:  # the job-file models, mail and Zoom load only once a step is due (cron's every minute)
+    from opsflow.core.config import Settings
+    from opsflow.core.jobspec import Event
+    from opsflow.mail.ledger import BatchStopped
+    from opsflow.store import Store
 
 log = logging.getLogger("opsflow.core.runner")
 
@@ -74,7 +77,7 @@ class RunContext:
     settings: Settings
     now: datetime
     make_zoom: Callable[[], Any]
-    owner: str = field(default_factory=lambda: runner_id())
+    owner: str = field(default_factory=lambda: _runner_id())
     dry_run: bool = False
     should_stop: Callable[[], bool] = lambda: False
     held: set[str] = field(default_factory=set)  # events whose job file has an error: their steps wait
@@ -140,6 +143,12 @@ class StepResult:
         }
 
 
+def _runner_id() -> str:
+    """`host:pid`, as `opsflow.zoom.meeting.runner_id` names a runner (written here too: that module loads
+    the Zoom client, which a run with nothing due never needs; tests/test_runner.py checks they agree)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 def run_due(ctx: RunContext, *, event_id: str | None = None) -> list[StepResult]:
     """Run every step due at `ctx.now`, in due order. Returns what happened to each."""
     results: dict[int, StepResult] = {}
@@ -170,6 +179,8 @@ def run_due(ctx: RunContext, *, event_id: str | None = None) -> list[StepResult]
 
 
 def _run_one(ctx: RunContext, step, event_row) -> StepResult:
+    from opsflow.core.jobspec import event_from_json
+
     event = event_from_json(event_row["spec_json"], event_row["source_path"])
     with _step_context(event, step["key"]):
         result = _run_step(ctx, step, event)
@@ -200,6 +211,8 @@ def _report(ctx: RunContext, step, result: StepResult) -> None:
 
 
 def _run_step(ctx: RunContext, step, event: Event) -> StepResult:
+    from opsflow.mail.ledger import BatchStopped
+
     key = step["key"]
     before = _waiting_for(ctx, step)
     if before is not None and before["state"] == "failed":

@@ -11,12 +11,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from opsflow import store as db
-from opsflow.core.apply import ApplyResult, apply_events, file_stat
+from opsflow.core.apply import ApplyResult, file_stat
 from opsflow.core.errors import JobFileErrors, OpsflowError
-from opsflow.core.jobspec import Event, load_job
-from opsflow.store import Store
+
+if TYPE_CHECKING:  # the job-file models load only when a job file changed
+    from opsflow.core.jobspec import Event
+    from opsflow.store import Store
 
 
 @dataclass
@@ -48,11 +51,16 @@ def changed_job_files(store: Store, jobs_dir: Path, recorded: dict | None = None
 
 def refresh_jobs(store: Store, make_zoom: Callable, jobs_dir: Path, now: datetime, *, dry_run: bool = False) -> Refresh:
     """Apply again every job file of `jobs_dir` that changed; tell Zoom about moved seminars."""
-    from opsflow.zoom.meeting import sync_after_apply
-
     refresh = Refresh()
     recorded = _recorded(store)
-    for path in changed_job_files(store, jobs_dir, recorded):
+    changed = changed_job_files(store, jobs_dir, recorded)
+    if not changed:
+        return refresh
+    from opsflow.core.apply import apply_events
+    from opsflow.core.jobspec import load_job
+    from opsflow.zoom.meeting import sync_after_apply
+
+    for path in changed:
         known = recorded.get(str(path.resolve()))
         try:
             event = load_job(path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -310,3 +311,97 @@ def test_validate_reports_misplaced_steps_of_every_file(run, write_job):
         f"  {early}:8: report.at: the report fetch 'start' is due 2027-01-21 Thu 18:00 JST, before the seminar ends "
         "(2027-01-21 Thu 19:30 JST); it must be due at or after the end\n"
     )
+
+
+# --- status: what it shows when there are many seminars -----------------------------------------------
+
+SERIES_FIRST = datetime(2025, 1, 9, 9, 0, tzinfo=UTC)  # 18:00 JST, then one a fortnight
+SERIES_NOW = "2026-03-01T12:00:00+09:00"
+
+
+def _series(db_url: str, example_jobs: Path, count: int) -> list[str]:
+    """`count` seminars a fortnight apart (the example's rows copied, inserted in bulk): those over by
+    SERIES_NOW done; s-01's report fetch failed (its staff summary blocked), s-02 with two deliveries in
+    doubt, s-03's last reminder missed. Returns the ids by start."""
+    from opsflow import store as db
+    from opsflow.core.apply import apply_events
+    from opsflow.core.jobspec import load_job
+    from opsflow.store import open_store
+    from opsflow.store.schema import deliveries, events, steps
+
+    store = open_store(db_url)
+    apply_events(store, [load_job(example_jobs)], SERIES_FIRST - timedelta(days=30))
+    ids = [f"s-{n:02d}" for n in range(1, count + 1)]
+    now = datetime.fromisoformat(SERIES_NOW)
+    with store.begin() as conn:
+        event = dict(db.get_event(conn, "example-seminar"))
+        plan = [dict(s) for s in db.list_steps(conn, ["example-seminar"])]
+        conn.execute(steps.delete())
+        conn.execute(events.delete())
+        event_rows, step_rows = [], []
+        for n, event_id in enumerate(ids):
+            shift = SERIES_FIRST + timedelta(weeks=2 * n) - event["start_at"]
+            event_rows.append({**event, "id": event_id, "start_at": event["start_at"] + shift,
+                               "end_at": event["end_at"] + shift})
+            for step in plan:
+                due = step["due_at"] + shift
+                state = "done" if event["end_at"] + shift < now else "planned"
+                step_rows.append({**step, "id": None, "event_id": event_id, "due_at": due, "state": state})
+        conn.execute(events.insert(), event_rows)
+        conn.execute(steps.insert(), [{k: v for k, v in s.items() if k != "id"} for s in step_rows])
+        db.finish_step(conn, "s-01", "report.fetch", "failed", now, "Zoom has no participant report")
+        conn.execute(steps.update().where(steps.c.event_id == "s-01", steps.c.key == "summary.staff")
+                     .values(state="planned"))
+        db.finish_step(conn, "s-03", "mail.reminder.1h", "missed", now, "found after the seminar had started")
+        conn.execute(deliveries.insert(), [
+            {"event_id": "s-02", "recipient": f"p{i}@example.jp", "message_key": "mail.invitation",
+             "state": state, "created_at": now, "updated_at": now}
+            for i, state in enumerate(["sending", "sending", "sent", "failed"])
+        ])
+    store.dispose()
+    return ids
+
+
+ATTENTION = [
+    "  s-01: report.fetch failed: Zoom has no participant report",
+    "  s-01: summary.staff blocked: waits for report.fetch, which failed",
+    "  s-02: deliveries ambiguous: 2 may or may not have been delivered",
+    "  s-03: mail.reminder.1h missed: found after the seminar had started",
+]
+
+
+def test_status_shows_the_seminars_around_today_and_all_that_needs_attention(run, db_url, example_jobs):
+    ids = _series(db_url, example_jobs, 40)
+    env = {"OPSFLOW_DATABASE_URL": db_url}
+    text = run("status", "--now", SERIES_NOW, env=env)
+    assert text.exit_code == 0, text.output
+    lines = text.stdout.splitlines()
+    assert lines[: len(ATTENTION) + 2] == ["Needs attention", *ATTENTION, ""]
+    shown = [line.split()[0] for line in lines if line.startswith("s-")]
+    assert shown == ["s-28", "s-29", "s-30", "s-31", "s-32", "s-33"]  # s-30 on 2026-02-19, s-31 on 03-05
+    assert lines[-1] == "and 34 more seminars: opsflow status --all"
+
+    data = json.loads(run("status", "--json", "--now", SERIES_NOW, env=env).stdout)
+    assert [e["id"] for e in data["events"]] == shown and data["not_shown"] == 34
+    assert [f"  {a['event']}: {a['what']} {a['state']}: {a['detail']}" for a in data["attention"]] == ATTENTION
+    assert data["events"][0]["deliveries"] == {}  # counted for the seminars shown
+
+    every = json.loads(run("status", "--all", "--json", "--now", SERIES_NOW, env=env).stdout)
+    assert [e["id"] for e in every["events"]] == ids and every["not_shown"] == 0
+    assert every["attention"] == data["attention"]
+    assert every["events"][1]["deliveries"] == {"ambiguous": 2, "failed": 1, "sent": 1}
+    assert "more seminars" not in run("status", "--all", env=env).stdout
+
+    one = json.loads(run("status", "s-02", "--json", env=env).stdout)
+    assert [e["id"] for e in one["events"]] == ["s-02"] and one["not_shown"] == 0
+    assert [(a["what"], a["state"]) for a in one["attention"]] == [("deliveries", "ambiguous")]
+
+
+def test_status_before_the_first_seminar_and_after_the_last(run, db_url, example_jobs):
+    ids = _series(db_url, example_jobs, 5)
+    env = {"OPSFLOW_DATABASE_URL": db_url}
+    early = json.loads(run("status", "--json", "--now", "2024-12-01T00:00:00+09:00", env=env).stdout)
+    assert [e["id"] for e in early["events"]] == ids[:3] and early["not_shown"] == 2
+    late = run("status", "--now", "2030-01-01T00:00:00+09:00", env=env).stdout.splitlines()
+    assert [line.split()[0] for line in late if line.startswith("s-")] == ids[-3:]
+    assert late[-1] == "and 2 more seminars: opsflow status --all"

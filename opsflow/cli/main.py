@@ -213,33 +213,55 @@ def apply(app: App, files: tuple[Path, ...], dry_run: bool, as_json: bool, now_t
         raise JobFileErrors(problems)
 
 
+# What `status` shows without EVENT or --all: the seminars around today (a bimonthly series: the last half
+# year and the next), besides everything that needs attention, however old.
+STATUS_HELD = 3
+STATUS_UPCOMING = 3
+ATTENTION_STATES = ("failed", "missed")  # a step blocked by another waits for a failed one
+
+
 @cli.command()
 @click.argument("event", required=False)
+@click.option("--all", "show_all", is_flag=True, help="Every seminar, not only those around today.")
 @json_option
+@now_option
 @click.pass_obj
-def status(app: App, event: str | None, as_json: bool) -> None:
+def status(app: App, event: str | None, show_all: bool, as_json: bool, now_text: str | None) -> None:
     """Show seminars and their steps: state, due time (local), attempts, last error.
 
-    States: planned, running, done, failed, missed, cancelled. Failed and missed steps and ambiguous
-    deliveries (a crash while sending) come first, under "Needs attention"; under each seminar, its
-    deliveries by state.
+    Without EVENT: the last 3 seminars held and the next 3, with a line saying how many more there are
+    (`--all` shows every one). Failed and missed steps, steps blocked by a failed one and ambiguous
+    deliveries (a crash while sending) come first, under "Needs attention", of every seminar however old.
+    States: planned, running, done, failed, missed, cancelled; under each seminar, its deliveries by state.
+    `--json` has the same, and `not_shown`: how many seminars were left out.
 
     \b
     Example:
         opsflow status
         opsflow status example-seminar --json
+        opsflow status --all
     """
     from opsflow import store as db
     from opsflow.cli.views import print_status, status_data
 
     store = app.store()
+    others, ambiguous, not_shown = [], None, 0
     with store.read() as conn:
-        events = db.list_events(conn, event)
-        if event is not None and not events:
-            raise NotFoundError(f"no event {event!r} in the database: check the id, or run `opsflow apply`")
-        steps = db.list_steps(conn, [e["id"] for e in events])
+        if event is not None or show_all:
+            events = db.list_events(conn, event)
+            if event is not None and not events:
+                raise NotFoundError(f"no event {event!r} in the database: check the id, or run `opsflow apply`")
+        else:
+            events = db.events_around(conn, now(now_text), held=STATUS_HELD, upcoming=STATUS_UPCOMING)
+            shown = {e["id"] for e in events}
+            ambiguous = db.ambiguous_counts_by_event(conn)
+            flagged = db.event_ids_with_steps_in(conn, ATTENTION_STATES) | set(ambiguous)
+            others = db.events_by_id(conn, sorted(flagged - shown))
+            not_shown = db.count_events(conn) - len(events)
+        ids = [e["id"] for e in (*events, *others)]
+        steps = db.list_steps(conn, ids)
         counts = db.delivery_counts_by_event(conn, [e["id"] for e in events])
-    data = status_data(events, steps, counts)
+    data = status_data(events, steps, counts, others=others, ambiguous=ambiguous, not_shown=not_shown)
     print_json(data) if as_json else print_status(data)
 
 

@@ -50,7 +50,20 @@ def plan_data(planned: list[tuple[Event, list[Step]]], warnings: list[PlanWarnin
     }
 
 
-def status_data(events: list, steps: list, deliveries: dict[str, dict[str, int]] | None = None) -> dict[str, Any]:
+def status_data(
+    events: list,
+    steps: list,
+    deliveries: dict[str, dict[str, int]] | None = None,
+    *,
+    others: Sequence = (),
+    ambiguous: dict[str, int] | None = None,
+    not_shown: int = 0,
+) -> dict[str, Any]:
+    """`status` for `--json` and for people: the seminars `events` with their `steps` and `deliveries`
+    by state, and under `attention` every failed, missed or blocked step and every ambiguous delivery of
+    those seminars and of `others` (seminars not shown that need attention: their steps are among `steps`,
+    their ambiguous deliveries in `ambiguous`). `not_shown` counts the seminars left out."""
+    counts = deliveries or {}
     by_event: dict[str, list] = {}
     for step in steps:
         by_event.setdefault(step["event_id"], []).append(step)
@@ -63,8 +76,7 @@ def status_data(events: list, steps: list, deliveries: dict[str, dict[str, int]]
                 "title": event["title"],
                 "status": event["status"],
                 "deliveries": {
-                    ("ambiguous" if k == "sending" else k): v
-                    for k, v in sorted((deliveries or {}).get(event["id"], {}).items())
+                    ("ambiguous" if k == "sending" else k): v for k, v in sorted(counts.get(event["id"], {}).items())
                 },
                 "timezone": event["timezone"],
                 "start_at": event["start_at"].astimezone(tz).isoformat(),
@@ -82,39 +94,44 @@ def status_data(events: list, steps: list, deliveries: dict[str, dict[str, int]]
                 ],
             }
         )
-    attention = []
-    for event in out:
-        rows = {s["key"]: s for s in by_event.get(event["id"], [])}
-        for step in event["steps"]:
-            if step["state"] in ("failed", "missed"):
-                attention.append(
-                    {
-                        "event": event["id"],
-                        "what": step["key"],
-                        "state": step["state"],
-                        "detail": step["last_error"] or "",
-                    }
-                )
-            before = first_unfinished(rows[step["key"]], rows) if step["state"] == "planned" else None
-            if before is not None and before["state"] == "failed":
-                attention.append(
-                    {
-                        "event": event["id"],
-                        "what": step["key"],
-                        "state": "blocked",
-                        "detail": f"waits for {before['key']}, which failed",
-                    }
-                )
-        if event["deliveries"].get("ambiguous"):
-            attention.append(
+    in_doubt = {**(ambiguous or {}), **{e["id"]: counts.get(e["id"], {}).get("sending", 0) for e in events}}
+    flagged = sorted([*events, *others], key=lambda e: (e["start_at"], e["id"]))
+    attention = [
+        item for e in flagged for item in _attention(e["id"], by_event.get(e["id"], []), in_doubt.get(e["id"]))
+    ]
+    return {"attention": attention, "events": out, "not_shown": not_shown}
+
+
+def _attention(event_id: str, steps: list, ambiguous: int | None) -> list[dict[str, str]]:
+    """What needs a person in one seminar: failed and missed steps, steps blocked by a failed one, and
+    deliveries that may or may not have gone out."""
+    items = []
+    rows = {s["key"]: s for s in steps}
+    for step in steps:
+        if step["state"] in ("failed", "missed"):
+            items.append(
+                {"event": event_id, "what": step["key"], "state": step["state"], "detail": step["last_error"] or ""}
+            )
+        before = first_unfinished(step, rows) if step["state"] == "planned" else None
+        if before is not None and before["state"] == "failed":
+            items.append(
                 {
-                    "event": event["id"],
-                    "what": "deliveries",
-                    "state": "ambiguous",
-                    "detail": f"{event['deliveries']['ambiguous']} may or may not have been delivered",
+                    "event": event_id,
+                    "what": step["key"],
+                    "state": "blocked",
+                    "detail": f"waits for {before['key']}, which failed",
                 }
             )
-    return {"attention": attention, "events": out}
+    if ambiguous:
+        items.append(
+            {
+                "event": event_id,
+                "what": "deliveries",
+                "state": "ambiguous",
+                "detail": f"{ambiguous} may or may not have been delivered",
+            }
+        )
+    return items
 
 
 def apply_data(results: list[ApplyResult], dry_run: bool, zoom: list | None = None) -> dict[str, Any]:
@@ -188,7 +205,7 @@ def print_plan(data: dict[str, Any]) -> None:
 def print_status(data: dict[str, Any]) -> None:
     """Plain aligned text: quick for a hundred seminars, and the same on a terminal and in a pipe."""
     lines: list[str] = []
-    if not data["events"]:
+    if not data["events"] and not data["not_shown"]:
         lines.append("No events yet: run `opsflow apply` to load the job files.")
     if data["attention"]:
         lines.append("Needs attention")
@@ -219,6 +236,9 @@ def print_status(data: dict[str, Any]) -> None:
                 f"see `opsflow deliveries {event['id']} --state ambiguous`"
             )
         lines.append("")
+    if data["not_shown"]:
+        more = data["not_shown"]
+        lines.append(f"and {more} more seminar{'s' if more > 1 else ''}: opsflow status --all")
     sys.stdout.write("\n".join(lines) + "\n")
 
 

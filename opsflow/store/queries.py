@@ -25,6 +25,11 @@ from opsflow.store.schema import (
 __all__ = [
     "get_event",
     "list_events",
+    "count_events",
+    "events_around",
+    "events_by_id",
+    "event_ids_with_steps_in",
+    "ambiguous_counts_by_event",
     "insert_event",
     "update_event",
     "list_steps",
@@ -84,6 +89,26 @@ def list_events(conn: Connection, event_id: str | None = None) -> list[sa.RowMap
     return list(conn.execute(query).mappings())
 
 
+def count_events(conn: Connection) -> int:
+    return conn.execute(sa.select(sa.func.count()).select_from(events)).scalar_one()
+
+
+def events_around(conn: Connection, now: datetime, *, held: int, upcoming: int) -> list[sa.RowMapping]:
+    """The `held` seminars that ended last before `now` and the `upcoming` ones that end after it (one under
+    way counts as upcoming), by start. The times are read first and only the chosen rows in full."""
+    e = events.c
+    past = sa.select(e.id).where(e.end_at <= now).order_by(e.end_at.desc(), e.id.desc()).limit(held)
+    future = sa.select(e.id).where(e.end_at > now).order_by(e.start_at, e.id).limit(upcoming)
+    ids = [*conn.execute(past).scalars(), *conn.execute(future).scalars()]
+    return events_by_id(conn, ids)
+
+
+def events_by_id(conn: Connection, event_ids: list[str]) -> list[sa.RowMapping]:
+    """The events with these ids, by start."""
+    query = sa.select(events).where(events.c.id.in_(event_ids)).order_by(events.c.start_at, events.c.id)
+    return list(conn.execute(query).mappings())
+
+
 def insert_event(conn: Connection, values: dict, now: datetime) -> None:
     conn.execute(events.insert().values(**values, created_at=now, updated_at=now))
 
@@ -98,6 +123,11 @@ def list_steps(conn: Connection, event_ids: list[str] | None = None) -> list[sa.
     if event_ids is not None:
         query = query.where(steps.c.event_id.in_(event_ids))
     return list(conn.execute(query).mappings())
+
+
+def event_ids_with_steps_in(conn: Connection, states: tuple[str, ...]) -> set[str]:
+    """The events that have a step in one of `states` (through the index on the steps' state)."""
+    return set(conn.execute(sa.select(steps.c.event_id).where(steps.c.state.in_(states)).distinct()).scalars())
 
 
 def insert_step(conn: Connection, event_id: str, values: dict, now: datetime) -> None:
@@ -437,6 +467,21 @@ def delivery_counts_by_event(conn: Connection, event_ids: list[str]) -> dict[str
     for event_id, state, count in conn.execute(query):
         out.setdefault(event_id, {})[state] = count
     return out
+
+
+# The partial index `ix_deliveries_attention` is used only when a query repeats its condition as written.
+_ATTENTION = sa.text("deliveries.state IN ('sending', 'failed')")
+
+
+def ambiguous_counts_by_event(conn: Connection) -> dict[str, int]:
+    """{event id: deliveries in `sending`} for every event that has any (through the partial index)."""
+    d = deliveries.c
+    query = (
+        sa.select(d.event_id, sa.func.count())
+        .where(_ATTENTION, sa.text("deliveries.state = 'sending'"))
+        .group_by(d.event_id)
+    )
+    return {event_id: count for event_id, count in conn.execute(query)}
 
 
 def replace_report_rows(conn: Connection, event_id: str, source: str, rows: list[str], now: datetime) -> None:

@@ -137,15 +137,20 @@ def build_database(folder: Path, count: int, per_event: int) -> tuple[dict[str, 
 # --- the measurement --------------------------------------------------------------------------------
 
 def check_output(name: str, out: bytes) -> None:
-    """Fail unless the output puts the failed and missed steps first (they are the same at every size)."""
+    """Fail unless the output puts the failed and missed steps first (they are the same at every size) and
+    says how many seminars it left out (the default view shows those around today)."""
     text = out.decode("utf-8")
     if name == "json":
         data = json.loads(text)
         attention = data.get("needs_attention") or data.get("attention") or []
         if not attention:
             raise SystemExit(f"`opsflow status --json` showed nothing needing attention: {text[:500]}")
+        if not data.get("not_shown"):
+            raise SystemExit(f"`opsflow status --json` did not say how many seminars it left out: {text[-500:]}")
     elif "Needs attention" not in text or "report.fetch" not in text:
         raise SystemExit(f"`opsflow status` did not show the failed steps first:\n{text[:2000]}")
+    elif "more seminars: opsflow status --all" not in text:
+        raise SystemExit(f"`opsflow status` did not say how many seminars it left out:\n{text[-2000:]}")
 
 
 def measure(count: int, per_event: int, runs: int) -> tuple[dict[str, float], int]:

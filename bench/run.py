@@ -1,8 +1,10 @@
 """Every benchmark, one after another, and a Markdown table of the results to paste into README.
 
-`python bench/run.py [--quick]`. Runs bench/send.py (`--n 2000 --memory-sizes 10000,50000`), then
-bench/zoom_calls.py, bench/startup.py and bench/status.py, each printing its own lines as it goes, and
-ends with the table. `--quick` uses smaller sizes and fewer runs, for a check that everything works.
+`python bench/run.py [--quick]`. Runs bench/send.py (2,000 invitations, memory at 10,000 and 50,000
+recipients), then bench/zoom_calls.py, bench/startup.py, bench/status.py (100 and 1,000 seminars) and
+bench/rundue.py (20 and 200 due steps), each printing its own lines as it goes, and ends with the table.
+Every row is a ratio against a baseline measured in the same run. `--quick` uses smaller sizes and
+fewer runs, for a check that everything works.
 
 Exit code 0 when every benchmark ran, whether or not it met its goal (the table says); 1 when one crashed
 (the others still run, and the table marks it).
@@ -16,6 +18,7 @@ import time
 import traceback
 from collections.abc import Callable
 
+import rundue
 import send
 import startup
 import status
@@ -28,16 +31,18 @@ def benchmarks(quick: bool) -> list[tuple[str, Callable[[], list[dict]]]]:
     """(name, call) for each benchmark, in the order they run; nothing else runs alongside any of them."""
     if quick:
         return [
-            ("send", lambda: send.run(n=300, sizes=(300, 1500))),
+            ("send", lambda: send.run(n=300, sizes=(1000, 5000), runs=1)),
             ("zoom_calls", lambda: zoom_calls.run(registrants=1000, participants=1000)),
-            ("startup", lambda: startup.run(runs=10)),
-            ("status", lambda: status.run(events=100, deliveries_per_event=1000, runs=3)),
+            ("startup", lambda: startup.run(runs=5)),
+            ("status", lambda: status.run(events=20, deliveries_per_event=200, runs=2, scale=10)),
+            ("rundue", lambda: rundue.run(small=5, scale=10, runs=2)),
         ]
     return [
-        ("send", lambda: send.run(n=2000, sizes=(10000, 50000))),
+        ("send", lambda: send.run(n=2000, sizes=(10000, 50000), runs=3)),
         ("zoom_calls", lambda: zoom_calls.run(registrants=1000, participants=1000)),
-        ("startup", lambda: startup.run(runs=30)),
-        ("status", lambda: status.run(events=100, deliveries_per_event=1000, runs=5)),
+        ("startup", lambda: startup.run(runs=20)),
+        ("status", lambda: status.run(events=100, deliveries_per_event=1000, runs=5, scale=10)),
+        ("rundue", lambda: rundue.run(small=20, scale=10, runs=5)),
     ]
 
 

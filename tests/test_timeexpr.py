@@ -395,3 +395,24 @@ def test_parse_duration_raises_only_time_expr_error(value: str | int) -> None:
         assert parse_duration(value) > datetime.timedelta(0)
     except TimeExprError:
         pass
+
+
+def test_each_country_year_of_holidays_is_computed_once_per_process(monkeypatch):
+    import holidays
+
+    from opsflow.core import timeexpr
+
+    asked = []
+    real = holidays.country_holidays
+
+    def counting(country, years):
+        asked.append((country, years))
+        return real(country, years=years)
+
+    monkeypatch.setattr(timeexpr, "_HOLIDAYS", {})
+    monkeypatch.setattr(holidays, "country_holidays", counting)
+    for country in ("JP", "jp", " JP", "US"):  # a calendar per seminar, as the runner makes them
+        calendar = BusinessCalendar(country)
+        assert calendar.holiday_name(datetime.date(2027, 1, 1)) is not None
+        assert calendar.is_business_day(datetime.date(2027, 1, 11)) is (country.strip() == "US")  # 成人の日
+    assert asked == [("JP", 2027), ("US", 2027)]

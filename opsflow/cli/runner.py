@@ -91,7 +91,7 @@ def _print_json_lines(store, results) -> None:
 
     if not results:
         return
-    zones = event_zones(store)
+    zones = event_zones(store, sorted({r.event_id for r in results if r.tz is None}))
     printed_at = time.time()
     for r in results:
         fields = {

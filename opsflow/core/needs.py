@@ -23,6 +23,11 @@ def step_needs(kind: str, after_key: str | None, keys: Collection[str]) -> list[
     return needs
 
 
+def may_wait(kind: str, after_key: str | None) -> bool:
+    """False when a step of `kind` never waits, whatever steps its seminar has (its needs are not read)."""
+    return bool(after_key) or kind in MEETING_MAILS
+
+
 def first_unfinished(step, steps_by_key: dict) -> dict | None:
     """The first step that `step` waits for and that is not finished yet (None: it may run)."""
     for key in step_needs(step["kind"], step["after_key"], steps_by_key):

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from opsflow import store as db
 from opsflow.core.errors import MailError, OpsflowError, ZoomError
-from opsflow.core.needs import first_unfinished
+from opsflow.core.needs import first_unfinished, may_wait
 
 if TYPE_CHECKING:  # the job-file models, mail and Zoom load only once a step is due (cron's every minute)
     from opsflow.core.config import Settings
@@ -153,6 +153,7 @@ def run_due(ctx: RunContext, *, event_id: str | None = None) -> list[StepResult]
     """Run every step due at `ctx.now`, in due order. Returns what happened to each."""
     results: dict[int, StepResult] = {}
     finished: set[int] = set()
+    parsed: dict[tuple[str, str, str], Event] = {}  # each seminar read once a run (until applied again)
     while not ctx.should_stop():
         with ctx.store.read() as conn:
             candidates = [
@@ -160,12 +161,12 @@ def run_due(ctx: RunContext, *, event_id: str | None = None) -> list[StepResult]
                 for s in db.due_steps(conn, ctx.now, event_id=event_id)
                 if s["id"] not in finished and s["event_id"] not in ctx.held
             ]
-            events = {e["id"]: e for e in db.list_events(conn)}
+            events = {e["id"]: e for e in db.events_by_id(conn, sorted({s["event_id"] for s in candidates}))}
         progress = False
         for step in candidates:
             if ctx.should_stop():
                 break
-            result = _run_one(ctx, step, events[step["event_id"]])
+            result = _run_one(ctx, step, _event(parsed, events[step["event_id"]]))
             _report(ctx, step, result)
             results[step["id"]] = result
             if result.state != "waiting":
@@ -178,10 +179,17 @@ def run_due(ctx: RunContext, *, event_id: str | None = None) -> list[StepResult]
     return list(results.values())
 
 
-def _run_one(ctx: RunContext, step, event_row) -> StepResult:
-    from opsflow.core.jobspec import event_from_json
+def _event(parsed: dict[tuple[str, str, str], Event], row) -> Event:
+    """The seminar of an event row, read from its stored job file once per version of that file."""
+    key = (row["id"], row["spec_hash"], row["source_path"])
+    if key not in parsed:
+        from opsflow.core.jobspec import event_from_json
 
-    event = event_from_json(event_row["spec_json"], event_row["source_path"])
+        parsed[key] = event_from_json(row["spec_json"], row["source_path"])
+    return parsed[key]
+
+
+def _run_one(ctx: RunContext, step, event: Event) -> StepResult:
     with _step_context(event, step["key"]):
         result = _run_step(ctx, step, event)
     result.tz = event.tz
@@ -276,6 +284,8 @@ def _run_step(ctx: RunContext, step, event: Event) -> StepResult:
 
 def _waiting_for(ctx: RunContext, step):
     """The first step this one waits for that is not finished yet (None when it may run)."""
+    if not may_wait(step["kind"], step["after_key"]):
+        return None
     with ctx.store.read() as conn:
         steps = {s["key"]: s for s in db.list_steps(conn, [step["event_id"]])}
     return first_unfinished(step, steps)

@@ -135,17 +135,17 @@ def configure(
     root.propagate = propagate
 
 
-def event_zones(store: Store) -> dict[str, tzinfo]:
-    """Each applied seminar's time zone, by event id."""
-    from opsflow.core.jobspec import event_from_json
+def event_zones(store: Store, event_ids: list[str] | None = None) -> dict[str, tzinfo]:
+    """The time zone of each applied seminar (of `event_ids`, when given), by event id."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     with store.read() as conn:
-        rows = db.list_events(conn)
+        names = db.event_timezones(conn, event_ids)
     zones: dict[str, tzinfo] = {}
-    for row in rows:
+    for event_id, name in names.items():
         try:
-            zones[row["id"]] = event_from_json(row["spec_json"], row["source_path"]).tz
-        except (OpsflowError, ValueError):  # a row the running version cannot read: the host's zone then
+            zones[event_id] = ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):  # a zone this host does not know: the host's zone then
             continue
     return zones
 

@@ -156,29 +156,34 @@ def parse_duration(text: str | int) -> datetime.timedelta:
         raise TimeExprError(f"duration {text!r} is too long") from None
 
 
+# {(country, year): {day: holiday name}}: shared by every calendar of the process, so that a run over many
+# seminars of one country computes each year's holidays once (the package takes milliseconds a year).
+_HOLIDAYS: dict[tuple[str, int], dict[datetime.date, str]] = {}
+
+
 class BusinessCalendar:
     """Weekdays that are not public holidays of one country, from the `holidays` package.
 
-    The package is imported on first use and each year's holidays are loaded once.
+    The package is imported on first use and each country's year is loaded once per process.
     """
 
     def __init__(self, country: str = "JP") -> None:
         self.country = country.strip().upper()
-        self._years: dict[int, dict[datetime.date, str]] = {}
 
     def _holidays_in(self, year: int) -> dict[datetime.date, str]:
-        if year not in self._years:
+        found = _HOLIDAYS.get((self.country, year))
+        if found is None:
             import holidays  # deferred: importing it costs a noticeable fraction of a second
 
             try:
-                found = holidays.country_holidays(self.country, years=year)
+                calendar = holidays.country_holidays(self.country, years=year)
             except NotImplementedError:
                 raise TimeExprError(
                     f"unknown country code {self.country!r} for business days; "
                     f"use an ISO 3166 code supported by the holidays package, such as 'JP' or 'US'"
                 ) from None
-            self._years[year] = dict(found.items())
-        return self._years[year]
+            found = _HOLIDAYS[(self.country, year)] = dict(calendar.items())
+        return found
 
     def holiday_name(self, day: datetime.date) -> str | None:
         """Return the name of the public holiday on `day`, or None if it is not one."""

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from opsflow.store.schema import (
+    UTCDateTime,
     attendance,
     deliveries,
     events,
@@ -28,6 +29,7 @@ __all__ = [
     "count_events",
     "events_around",
     "events_by_id",
+    "event_timezones",
     "event_ids_with_steps_in",
     "ambiguous_counts_by_event",
     "insert_event",
@@ -109,6 +111,14 @@ def events_by_id(conn: Connection, event_ids: list[str]) -> list[sa.RowMapping]:
     return list(conn.execute(query).mappings())
 
 
+def event_timezones(conn: Connection, event_ids: list[str] | None = None) -> dict[str, str]:
+    """{event id: its IANA time zone} of the given events (all when None), without their job files."""
+    query = sa.select(events.c.id, events.c.timezone)
+    if event_ids is not None:
+        query = query.where(events.c.id.in_(event_ids))
+    return {event_id: zone for event_id, zone in conn.execute(query)}
+
+
 def insert_event(conn: Connection, values: dict, now: datetime) -> None:
     conn.execute(events.insert().values(**values, created_at=now, updated_at=now))
 
@@ -176,20 +186,25 @@ def update_zoom_meeting(conn: Connection, event_id: str, values: dict, now: date
     conn.execute(zoom_meetings.update().where(zoom_meetings.c.event_id == event_id).values(**values, updated_at=now))
 
 
+# The step statements a run makes for every step, built once (building one costs more than running it).
+_FINISH_STEP = (
+    steps.update()
+    .where(steps.c.event_id == sa.bindparam("p_event_id"), steps.c.key == sa.bindparam("p_key"))
+    .values(
+        state=sa.bindparam("p_state"),
+        last_error=sa.bindparam("p_error"),
+        finished_at=sa.bindparam("p_now"),
+        updated_at=sa.bindparam("p_now"),
+        # a runner counted the attempt when it claimed the step; a command run by hand counts here
+        attempts=steps.c.attempts + sa.case((steps.c.state == "running", 0), else_=1),
+    )
+)
+
+
 def finish_step(conn: Connection, event_id: str, key: str, state: str, now: datetime, error: str | None = None) -> None:
     """Record the outcome of step `key` of an event (a no-op when the event has no such step)."""
-    conn.execute(
-        steps.update()
-        .where(steps.c.event_id == event_id, steps.c.key == key)
-        .values(
-            state=state,
-            last_error=error,
-            finished_at=now,
-            updated_at=now,
-            # a runner counted the attempt when it claimed the step; a command run by hand counts here
-            attempts=steps.c.attempts + sa.case((steps.c.state == "running", 0), else_=1),
-        )
-    )
+    values = {"p_event_id": event_id, "p_key": key, "p_state": state, "p_error": error, "p_now": now}
+    conn.execute(_FINISH_STEP, values)
 
 
 def list_registrants(conn: Connection, event_id: str, status: str | None = None) -> list[sa.RowMapping]:
@@ -241,26 +256,33 @@ def lock_apply(conn: Connection) -> None:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPLY_LOCK})
 
 
+_EVENT_TIME = sa.select(events.c.start_at, events.c.status).where(events.c.id == sa.bindparam("p_event_id"))
+_REOPEN_INVITATIONS = (
+    steps.update()
+    .where(
+        steps.c.event_id == sa.bindparam("p_event_id"),
+        steps.c.kind == "mail.invitation",
+        steps.c.state.in_(("done", "failed")),
+    )
+    .values(
+        state="planned",
+        retry_at=sa.bindparam("p_now"),
+        last_error="new registrants since it went out",
+        lease_owner=None,
+        lease_until=None,
+        updated_at=sa.bindparam("p_now"),
+    )
+)
+
+
 def reopen_invitations(conn: Connection, event_id: str, now: datetime) -> int:
     """New registrants arrived: an invitation step that has run goes back to `planned`, due now, so
     the next run invites them (the ledger keeps everyone else from a second one). Not once the
     seminar has started. Returns how many steps were reopened."""
-    event = get_event(conn, event_id)
-    if event is None or event["start_at"] <= now or event["status"] != "active":
+    event = conn.execute(_EVENT_TIME, {"p_event_id": event_id}).first()
+    if event is None or event.start_at <= now or event.status != "active":
         return 0
-    s = steps.c
-    return conn.execute(
-        steps.update()
-        .where(s.event_id == event_id, s.kind == "mail.invitation", s.state.in_(("done", "failed")))
-        .values(
-            state="planned",
-            retry_at=now,
-            last_error="new registrants since it went out",
-            lease_owner=None,
-            lease_until=None,
-            updated_at=now,
-        )
-    ).rowcount
+    return conn.execute(_REOPEN_INVITATIONS, {"p_event_id": event_id, "p_now": now}).rowcount
 
 
 def update_registrant(conn: Connection, registrant_id: int, values: dict, now: datetime) -> None:
@@ -552,27 +574,35 @@ def next_due_at(conn: Connection) -> datetime | None:
     return value
 
 
+_CLAIM_STEP = (
+    steps.update()
+    .where(
+        steps.c.id == sa.bindparam("p_id"),
+        sa.or_(
+            steps.c.state == "planned",
+            sa.and_(steps.c.state == "running", steps.c.lease_until < sa.bindparam("p_now", type_=UTCDateTime)),
+        ),
+    )
+    .values(
+        state="running",
+        lease_owner=sa.bindparam("p_owner"),
+        lease_until=sa.bindparam("p_until"),
+        started_at=sa.bindparam("p_now"),
+        attempts=steps.c.attempts + 1,
+        updated_at=sa.bindparam("p_now"),
+    )
+)
+_GET_STEP = sa.select(steps).where(steps.c.event_id == sa.bindparam("p_event_id"), steps.c.key == sa.bindparam("p_key"))
+
+
 def claim_step(conn: Connection, step_id: int, owner: str, now: datetime, until: datetime) -> bool:
     """Take a step for this runner: one conditional UPDATE, so that of several runners one wins."""
-    s = steps.c
-    result = conn.execute(
-        steps.update()
-        .where(s.id == step_id, sa.or_(s.state == "planned", sa.and_(s.state == "running", s.lease_until < now)))
-        .values(
-            state="running",
-            lease_owner=owner,
-            lease_until=until,
-            started_at=now,
-            attempts=s.attempts + 1,
-            updated_at=now,
-        )
-    )
-    return result.rowcount == 1
+    values = {"p_id": step_id, "p_owner": owner, "p_until": until, "p_now": now}
+    return conn.execute(_CLAIM_STEP, values).rowcount == 1
 
 
 def get_step(conn: Connection, event_id: str, key: str) -> sa.RowMapping | None:
-    query = sa.select(steps).where(steps.c.event_id == event_id, steps.c.key == key)
-    return conn.execute(query).mappings().first()
+    return conn.execute(_GET_STEP, {"p_event_id": event_id, "p_key": key}).mappings().first()
 
 
 def forget_zoom_registrations(conn: Connection, event_id: str, now: datetime) -> None:

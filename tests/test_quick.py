@@ -196,6 +196,7 @@ def test_postgres_connection_arguments_are_sqlalchemy_s(url):
     "postgresql+psycopg://u@h/db?host=a&host=b",
     "postgresql+psycopg://u@h/db?sslmode=require&sslmode=disable",
     "mysql://u@h/db",
+    "postgresql+psycopg://postgres@127.0.0.1:1/test",  # nobody listens there: the ordinary path says so
 ])
 def test_other_urls_take_the_ordinary_path(url):
     assert has_due_steps(url, NOW) is None

@@ -33,6 +33,7 @@ LIMIT 1
 """
 JOB_FILES = "SELECT path, mtime_ns, size, csv_path, csv_mtime_ns, csv_size FROM job_files"
 POSTGRES_SCHEME = "postgresql+psycopg://"
+CONNECT_TIMEOUT = "10"  # seconds, unless the URL sets connect_timeout
 # SQLAlchemy's own pattern for a URL (sqlalchemy.engine.url._parse_url), so that the quick path connects
 # where the ordinary path would
 URL_PATTERN = re.compile(
@@ -150,6 +151,7 @@ def _postgres_due(url: str, now: datetime, jobs_dir: str | None) -> bool | None:
     except ImportError:
         return None  # the ordinary path says how to install the driver
     moment = now.astimezone(UTC).replace(tzinfo=None)  # times are stored as naive UTC
+    args.setdefault("connect_timeout", CONNECT_TIMEOUT)  # a host that never answers: the ordinary path says so
     try:
         with psycopg.connect(**args, autocommit=True) as conn:
             return _answer(conn.execute, DUE.format(p="%s"), (moment, moment), jobs_dir)

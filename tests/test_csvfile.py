@@ -14,6 +14,7 @@ from opsflow.core.errors import InputError
 from opsflow.registrants.csvfile import (
     ColumnMap,
     Duplicate,
+    RegistrantsFile,
     RowProblem,
     normalise_email,
     read_registrants,
@@ -459,3 +460,43 @@ def test_no_name_column_lists_the_columns(tmp_path):
         read_registrants(path, source="form.csv")
     assert str(err.value) == ('form.csv:1: no name column; the columns are: タイムスタンプ, メールアドレス, 自治体名; '
                               'name it under [registrants.columns] name = "..." in the job file')
+
+
+# -- read in passes (the import before each mail) --------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_reading_in_passes_finds_what_reading_whole_finds(name):
+    scanned, read = RegistrantsFile(DATA / name), read_registrants(DATA / name)
+    assert list(scanned.iter_people()) == read.people and list(scanned.iter_people()) == read.people
+    assert (scanned.problems, scanned.duplicates, scanned.blank_rows) == (read.problems, read.duplicates,
+                                                                          read.blank_rows)
+    assert (scanned.encoding, scanned.columns, scanned.headers) == (read.encoding, read.columns, read.headers)
+    assert scanned.count == len(read.people) and set(read.emails) == {p.email for p in read.people}
+    assert all(p.email in scanned.emails for p in read.people) and "nobody@example.jp" not in scanned.emails
+
+
+def test_a_person_twice_is_kept_from_the_last_row_in_its_place(tmp_path):
+    path = write_csv(tmp_path, "氏名,メール\r\nA 1,a@x.jp\r\nB 1,b@x.jp\r\nA 2,A@x.jp\r\nC,c@x.jp\r\n"
+                               "B 2,b@x.jp\r\nB 3,b@x.jp\r\n")
+    scanned = RegistrantsFile(path)
+    assert [(p.row, p.name) for p in scanned.iter_people()] == [(4, "A 2"), (5, "C"), (7, "B 3")]
+    assert scanned.duplicates == [Duplicate("a@x.jp", (2, 4)), Duplicate("b@x.jp", (3, 6, 7))]
+    assert scanned.count == 3
+
+
+def test_a_file_that_changes_between_the_passes_is_not_imported_half(tmp_path):
+    path = write_csv(tmp_path, "氏名,メール\r\n山田 太郎,a@x.jp\r\n")
+    scanned = RegistrantsFile(path, source="list.csv")
+    path.write_text("氏名,メール\r\n山田 太郎,a@x.jp\r\n佐藤 花子,b@x.jp\r\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        list(scanned.iter_people())
+    assert str(err.value) == "list.csv changed while it was being read: import it again"
+
+
+def test_reading_in_passes_reports_a_bad_byte_with_its_row(tmp_path):
+    path = tmp_path / "list.csv"
+    path.write_bytes("氏名,メール\r\n山田 太郎,a@x.jp\r\n".encode() + b"\xff\xfe,b@x.jp\r\n")
+    with pytest.raises(InputError) as err:
+        RegistrantsFile(path, encoding="utf-8", source="list.csv")
+    assert str(err.value).startswith("cannot read list.csv as utf-8: row 3 has bytes that are not utf-8 text")

@@ -17,7 +17,7 @@ import vobject
 from opsflow import store as db
 from opsflow.core.apply import apply_events
 from opsflow.core.config import Secret, Settings
-from opsflow.core.errors import MailError, TemplateError
+from opsflow.core.errors import MailError, NotFoundError, TemplateError
 from opsflow.core.jobspec import load_job
 from opsflow.mail.ledger import Pace
 from opsflow.mail.send import send_mail
@@ -272,3 +272,27 @@ def test_file_outbox_keeps_every_message(store, event, tmp_path):
     send_mail(store, settings, _without_zoom(event), "invitation", SEND_AT, sync=False)
     send_mail(store, settings, _without_zoom(event), "mail.reminder.1d", SEND_AT, sync=False)
     assert len(list(outbox.glob("*.eml"))) == 80  # a second batch never overwrites the first
+
+
+def test_someone_cancelled_after_the_claim_is_not_sent_to(store, event, smtp_sink):
+    """The roster is read as the batch goes: a pending row of a person cancelled since is cancelled."""
+    from opsflow.registrants.roster import cancel_person
+
+    stops = iter([False] * 5 + [True] * 100)
+    first = _send(store, event, smtp_sink, should_stop=lambda: next(stops))
+    assert len(first.sent) == 5 and first.stopped and first.left == 35
+    later = next(email for email, state in _states(store).items() if state == "pending")
+    cancel_person(store, "example-seminar", later, NOW)
+    second = _send(store, event, smtp_sink)
+    assert later not in second.sent and _states(store)[later] == "cancelled"
+    assert len(second.sent) == 34 and len(smtp_sink.received) == 39
+
+
+def test_a_change_notice_goes_only_to_those_invited(store, event, smtp_sink):
+    invited = ["t-yamada@city.kaga.lg.jp", "k-takahashi@city.itoshima.lg.jp"]
+    for email in invited:
+        _send(store, event, smtp_sink, to=email)
+    report = _send(store, event, smtp_sink, name="change")
+    assert report.sent == invited  # in the roster's order
+    with pytest.raises(NotFoundError, match="not invited yet for a change notice"):
+        _send(store, event, smtp_sink, name="change", to="m-nakamura@city.kaga.lg.jp", resend=True)

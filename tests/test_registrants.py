@@ -13,8 +13,8 @@ from opsflow.core.errors import InputError, NotFoundError
 from opsflow.core.jobspec import load_job
 from opsflow.zoom.meeting import create_meeting
 from opsflow.registrants import read_event_csv, sync_registrants
-from opsflow.registrants.csvfile import read_registrants
-from opsflow.registrants.roster import add_person, cancel_person, import_people, list_people, purge
+from opsflow.registrants.csvfile import RegistrantsFile, read_registrants
+from opsflow.registrants.roster import CHUNK, add_person, cancel_person, import_people, list_people, purge
 from opsflow.registrants.zoomsync import sync_zoom
 
 from .conftest import NOW, REPO
@@ -66,6 +66,32 @@ def test_reimport_adds_updates_and_cancels(store, event, tmp_path):
 
     back = import_people(store, event.id, read_registrants(first), NOW)
     assert back.reactivated == ["b@city.example.lg.jp"] and back.cancelled == ["c@city.example.lg.jp"]
+
+
+def test_a_long_list_is_imported_a_chunk_at_a_time_as_if_whole(store, event, tmp_path):
+    """More people than one chunk, a person twice across chunks: the same rows, ids in the order of
+    the kept rows, and the same report as the whole file read at once."""
+    count = CHUNK * 2 + 37
+    rows = [f"{n},職員 {n:04d},p{n:04d}@city.example.lg.jp,市{n % 7},課" for n in range(count)]
+    rows.insert(CHUNK + 10, "x,職員 0003 (2),p0003@city.example.lg.jp,市3,課")  # the same person, further down
+    first = _write(tmp_path / "a.csv", *rows)
+    scanned = RegistrantsFile(first)
+    report = import_people(store, event.id, scanned, NOW)
+    whole = import_people(store, event.id, read_registrants(first), NOW, dry_run=True)
+    assert report.added == [p.email for p in read_registrants(first).people] and len(report.added) == count
+    assert [(d.email, d.rows) for d in report.duplicates] == [("p0003@city.example.lg.jp", (5, CHUNK + 12))]
+    assert whole.unchanged == count and not whole.is_changed
+    with store.read() as conn:
+        stored = db.list_registrants(conn, event.id)
+    assert [r["email"] for r in stored] == report.added  # ids in the order of the kept rows
+    assert {r["email"]: r["name"] for r in stored}["p0003@city.example.lg.jp"] == "職員 0003 (2)"
+
+    second = _write(tmp_path / "b.csv", *rows[::2])  # every other row: the rest are cancelled, page by page
+    again = import_people(store, event.id, RegistrantsFile(second), NOW)
+    expected = import_people(store, event.id, read_registrants(first), NOW, dry_run=True)
+    assert not again.added and len(again.cancelled) == count - len({r.split(",")[2] for r in rows[::2]})
+    assert set(again.cancelled) == set(expected.reactivated)
+    assert set(again.cancelled).isdisjoint(r.split(",")[2] for r in rows[::2])
 
 
 def test_dry_run_changes_nothing(store, event):

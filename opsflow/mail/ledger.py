@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -23,6 +23,7 @@ from opsflow.mail.transport import Disconnected, NotWritten, OutcomeUnknown
 from opsflow.store import Store
 
 CHUNK = 200  # rows read at a time: memory stays flat however many recipients
+CLAIMS = 1000  # recipients claimed at a time
 RECONNECTS = 3  # per message, before the batch stops
 
 
@@ -64,6 +65,25 @@ class BatchStopped(MailError):
         super().__init__(f"{reason}; {report.counts()}")
 
 
+class Recipients:
+    """Who a batch is for, in order: here a list. `opsflow.mail.send` passes the roster itself
+    (RosterRecipients), read from the store a page at a time, so that nothing as long as the roster
+    is held while the batch runs."""
+
+    def __init__(self, emails: list[str]) -> None:
+        self.emails = emails
+        self._wanted = set(emails)
+
+    def pages(self, conn, size: int) -> Iterator[list[str]]:
+        """The recipients `size` at a time, in order (`conn`: the transaction to read them in)."""
+        for start in range(0, len(self.emails), size):
+            yield self.emails[start : start + size]
+
+    def among(self, conn, emails: list[str]) -> set[str]:
+        """Which of `emails` the batch is for."""
+        return {e for e in emails if e in self._wanted}
+
+
 def retry_delay(attempts: int) -> timedelta:
     """How long a deferred message waits: 5 minutes, doubling, at most 2 hours."""
     return min(timedelta(minutes=5) * 2 ** max(attempts - 1, 0), timedelta(hours=2))
@@ -93,7 +113,7 @@ def send_batch(
     *,
     event_id: str,
     message_key: str,
-    recipients: list[str],
+    recipients: Recipients | list[str],
     build: Callable[[str], Outgoing],
     sender: str,
     now: Callable[[], datetime],
@@ -111,36 +131,38 @@ def send_batch(
     transport that cannot be used at all raises MailError with nothing more marked sent.
     """
     report = BatchReport(event_id, message_key, dry_run)
-    wanted = set(recipients)
-    if recipients:
-        build(recipients[0])  # templates are checked before anything is claimed or sent
+    if not isinstance(recipients, Recipients):
+        recipients = Recipients(recipients)
+    with store.read() as conn:
+        first = next(recipients.pages(conn, 1), [])
+    if first:
+        build(first[0])  # templates are checked before anything is claimed or sent
     if dry_run:
-        return _dry_run(store, report, recipients, now(), resend)
+        with store.read() as conn:
+            everyone = [email for page in recipients.pages(conn, CLAIMS) for email in page]
+        return _dry_run(store, report, everyone, now(), resend)
 
     with store.begin() as conn:
-        if resend:
-            db.set_deliveries(
-                conn,
-                event_id,
-                {"state": "pending", "resends": db.deliveries.c.resends + 1, "next_attempt_at": None},
-                now(),
-                states=("sent", "failed", "sending", "deferred"),
-                message_key=message_key,
-                recipients=recipients,
-            )
-        db.claim_deliveries(conn, event_id, message_key, recipients, now())
+        for page in recipients.pages(conn, CLAIMS):
+            if resend:
+                db.set_deliveries(
+                    conn,
+                    event_id,
+                    {"state": "pending", "resends": db.deliveries.c.resends + 1, "next_attempt_at": None},
+                    now(),
+                    states=("sent", "failed", "sending", "deferred"),
+                    message_key=message_key,
+                    recipients=page,
+                )
+            db.claim_deliveries(conn, event_id, message_key, page, now())
         counts = db.delivery_counts(conn, event_id, message_key)
         # what earlier runs left for a person to decide, about the people asked for only
-        report.ambiguous = [
-            r["recipient"]
-            for r in db.list_deliveries(conn, event_id, state="sending", message_key=message_key)
-            if r["recipient"] in wanted
-        ]
-        report.failed_before = [
-            (r["recipient"], r["last_error"] or "")
-            for r in db.list_deliveries(conn, event_id, state="failed", message_key=message_key)
-            if r["recipient"] in wanted
-        ]
+        ambiguous = db.list_deliveries(conn, event_id, state="sending", message_key=message_key)
+        wanted = recipients.among(conn, [r["recipient"] for r in ambiguous])
+        report.ambiguous = [r["recipient"] for r in ambiguous if r["recipient"] in wanted]
+        failed = db.list_deliveries(conn, event_id, state="failed", message_key=message_key)
+        wanted = recipients.among(conn, [r["recipient"] for r in failed])
+        report.failed_before = [(r["recipient"], r["last_error"] or "") for r in failed if r["recipient"] in wanted]
     report.already_sent = counts.get("sent", 0)
     total = sum(counts.get(s, 0) for s in ("pending", "deferred"))
     pace = pace or Pace(None, time.monotonic, time.sleep)
@@ -151,7 +173,7 @@ def send_batch(
             store,
             transport,
             report,
-            wanted,
+            recipients,
             total,
             build=build,
             sender=sender,
@@ -180,7 +202,7 @@ def _send_all(
     store: Store,
     transport,
     report: BatchReport,
-    wanted: set[str],
+    recipients: Recipients,
     total: int,
     *,
     build,
@@ -199,14 +221,16 @@ def _send_all(
             while True:
                 with store.read() as conn:
                     rows = db.deliveries_to_send(conn, event_id, message_key, now(), after_id, CHUNK)
+                    wanted = recipients.among(conn, [row["recipient"] for row in rows])
                 if not rows:
                     break
                 after_id = rows[-1]["id"]
                 chunk = [row for row in rows if _keep(writer, row, wanted, now, cancel_others)]
+                emails = [row["recipient"] for row in chunk]
                 prefetch = getattr(build, "prefetch", None)
                 if prefetch is not None:
-                    prefetch([row["recipient"] for row in chunk])
-                messages = _Messages(build, [row["recipient"] for row in chunk])
+                    prefetch(emails)
+                messages = _Messages(build, emails)
                 for index, row in enumerate(chunk):
                     if should_stop is not None and should_stop():
                         report.stopped = True  # the rest stay pending for the next run
@@ -218,6 +242,7 @@ def _send_all(
                             writer,
                             transport,
                             row,
+                            emails[index],
                             message,
                             sender,
                             now,
@@ -295,7 +320,8 @@ class _Ledger:
 
 
 def _keep(writer, row, wanted: set[str], now, cancel_others: bool) -> bool:
-    """Whether to send this row now. A recipient no longer wanted (cancelled since the claim) is marked
+    """Whether to send this row now. A recipient no longer wanted (cancelled since the claim, in this run
+    or an earlier one) is marked
     `cancelled`, never sent; when sending to one person only, the others are just left for later."""
     if row["recipient"] in wanted:
         return True
@@ -309,6 +335,7 @@ def _send_one(
     writer,
     transport,
     row,
+    email: str,
     message: Outgoing | UnsafeHeaderError,
     sender: str,
     now,
@@ -316,7 +343,6 @@ def _send_one(
     report: BatchReport,
     meanwhile: Callable[[], object] | None = None,
 ) -> None:
-    email = row["recipient"]
     if isinstance(message, UnsafeHeaderError):
         _finish(writer, row, "failed", str(message), now, report)
         return

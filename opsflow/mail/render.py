@@ -8,13 +8,14 @@ built-in set. Undefined names are errors (StrictUndefined); HTML is autoescaped,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import FileSystemLoader, StrictUndefined, TemplateNotFound
 from jinja2.exceptions import TemplateSyntaxError
+from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
 from opsflow.core.errors import TemplateError
@@ -85,11 +86,13 @@ class Renderer:
         """Render the three blocks of `kind`. Raises TemplateError naming the file and line."""
         text_template = self._template(self.text_env, kind)
         html_template = self._template(self.html_env, kind)
-        subject = self._block(text_template, "subject", context)
+        # one context for the subject and the text: a `set` inside a block stays in that block
+        text_context = text_template.new_context(context)
+        subject = self._block(text_template, "subject", text_context)
         return Rendered(
             subject=" ".join(subject.split()),  # one line, whatever the template's layout
-            text=self._block(text_template, "text", context).strip("\n") + "\n",
-            html=self._block(html_template, "html", context).strip("\n") + "\n",
+            text=self._block(text_template, "text", text_context).strip("\n") + "\n",
+            html=self._block(html_template, "html", html_template.new_context(context)).strip("\n") + "\n",
         )
 
     def _template(self, env: SandboxedEnvironment, kind: str):
@@ -124,9 +127,9 @@ class Renderer:
             )
         return template
 
-    def _block(self, template, block: str, context: dict[str, Any]) -> str:
+    def _block(self, template, block: str, context: Context) -> str:
         try:
-            return "".join(template.blocks[block](template.new_context(context)))
+            return "".join(template.blocks[block](context))
         except Exception as exc:  # noqa: BLE001 - a template is user code: any failure is the template's
             line = _template_line(exc, template)
             where = f"{template.filename}:{line}" if line else template.filename
@@ -156,20 +159,48 @@ def _template_line(exc: Exception, template) -> int | None:
 
 def date_text(start: datetime, end: datetime, tz: ZoneInfo, language: str) -> str:
     """`2027年1月21日(木) 18:00〜19:30` in Japanese; `Thursday, 21 January 2027, 18:00–19:30 JST` in English."""
-    from babel.dates import format_date
-
     local_start, local_end = start.astimezone(tz), end.astimezone(tz)
     if language == "ja":
-        day = format_date(local_start.date(), "y年M月d日(EEE)", locale="ja")
+        day = f"{local_start.year}年{_ja_day(local_start)}"
         if local_end.date() != local_start.date():
-            end_day = format_date(local_end.date(), "M月d日(EEE)", locale="ja")
-            return f"{day} {local_start:%H:%M}〜{end_day} {local_end:%H:%M}"
+            return f"{day} {local_start:%H:%M}〜{_ja_day(local_end)} {local_end:%H:%M}"
         return f"{day} {local_start:%H:%M}〜{local_end:%H:%M}"
-    day = format_date(local_start.date(), "EEEE, d MMMM y", locale="en")
+    day = _en_day(local_start, year=True, comma=True)
     if local_end.date() != local_start.date():
-        end_day = format_date(local_end.date(), "EEEE, d MMMM y", locale="en")
+        end_day = _en_day(local_end, year=True, comma=True)
         return f"{day}, {local_start:%H:%M} – {end_day}, {local_end:%H:%M} {local_end.tzname()}"
     return f"{day}, {local_start:%H:%M}–{local_end:%H:%M} {local_start.tzname()}"
+
+
+# Day and month names as CLDR writes them (what Babel gave; written out, so that no locale data is
+# loaded for every send): Japanese short weekdays, English full names.
+_JA_WEEKDAYS = "月火水木金土日"
+_EN_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_EN_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def _ja_day(day: date) -> str:
+    """`1月21日(木)`"""
+    return f"{day.month}月{day.day}日({_JA_WEEKDAYS[day.weekday()]})"
+
+
+def _en_day(day: date, *, year: bool = False, comma: bool = False) -> str:
+    """`Thursday 21 January`; with `comma` and `year`, `Thursday, 21 January 2027`."""
+    text = f"{_EN_WEEKDAYS[day.weekday()]}{',' if comma else ''} {day.day} {_EN_MONTHS[day.month - 1]}"
+    return f"{text} {day.year}" if year else text
 
 
 def meeting_id_text(meeting_id: int | None) -> str | None:
@@ -196,13 +227,11 @@ def start_text(send_at: datetime, start: datetime, tz: ZoneInfo, language: str) 
     `本日18:00`, `明日1月21日(木)18:00`, `1月28日(木)18:00`; `today at 18:00 JST`,
     `tomorrow, Thursday 21 January, at 18:00 JST`, `on Thursday 28 January at 18:00 JST`.
     The year is added when the seminar is in a later year than the mail."""
-    from babel.dates import format_date
-
     local = start.astimezone(tz)
     when = reminder_when(send_at, start, tz)
     other_year = local.year != send_at.astimezone(tz).year
     if language == "ja":
-        day = format_date(local.date(), "M月d日(EEE)", locale="ja")
+        day = _ja_day(local)
         if when == "today":
             return f"本日{local:%H:%M}"
         if when == "tomorrow":
@@ -212,6 +241,5 @@ def start_text(send_at: datetime, start: datetime, tz: ZoneInfo, language: str) 
     if when == "today":
         return f"today at {hour}"
     if when == "tomorrow":
-        return f"tomorrow, {format_date(local.date(), 'EEEE d MMMM', locale='en')}, at {hour}"
-    day = format_date(local.date(), "EEEE d MMMM y" if other_year else "EEEE d MMMM", locale="en")
-    return f"on {day} at {hour}"
+        return f"tomorrow, {_en_day(local)}, at {hour}"
+    return f"on {_en_day(local, year=other_year)} at {hour}"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from email import message_from_bytes
@@ -28,7 +28,7 @@ from opsflow.mail.context import (
     survey_context,
 )
 from opsflow.mail.ics import IcsTemplate, ics_template
-from opsflow.mail.ledger import BatchReport, Pace, send_batch
+from opsflow.mail.ledger import BatchReport, Pace, Recipients, send_batch
 from opsflow.mail.message import Attachment, Outgoing, build_message, parse_sender
 from opsflow.mail.render import Renderer, meeting_id_text, renderer_for
 from opsflow.store import Store
@@ -59,6 +59,7 @@ AFTER_EVENT = {
     "summary.staff.survey": Target("summary.staff.survey", "summary"),
 }
 STAFF_KINDS = ("summary", "alert")
+SURVEY_KINDS = ("survey", "followup", "survey_reminder")
 
 
 def resolve_target(store: Store, event: Event, name: str) -> Target:
@@ -91,36 +92,48 @@ def resolve_target(store: Store, event: Event, name: str) -> Target:
 
 
 def recipients_for(store: Store, event: Event, target: Target) -> list[str]:
-    """Who gets it: active registrants; a change notice only those already invited; the survey the
-    attendees; the follow-up the others; the survey reminder attendees who have not answered; the
-    summary the staff list."""
+    """Who gets it, in the roster's order: active registrants; a change notice only those already
+    invited; the survey the attendees; the follow-up the others; the survey reminder attendees who
+    have not answered; the summary the staff list."""
     if target.kind in STAFF_KINDS:
         return [a.lower() for a in event.spec.summary.to] if event.spec.summary else []
+    if target.kind not in SURVEY_KINDS:
+        with store.read() as conn:
+            return [email for page in RosterRecipients(event.id, target).pages(conn, 1000) for email in page]
     with store.read() as conn:
         ids = db.registrant_ids_by_email(conn, event.id)
-        people = list(ids)
-        if target.kind in ("survey", "followup", "survey_reminder"):
-            attended = {a["registrant_id"] for a in db.list_attendance(conn, event.id) if a["is_attended"]}
-            if not attended and not db.list_report_rows(conn, event.id):
-                raise NotFoundError(
-                    f"{event.id} has no attendance yet: run `opsflow report fetch {event.id}` "
-                    "after the seminar, then send the survey"
-                )
-            if target.kind == "followup":
-                return [p for p in people if ids[p] not in attended]
-            attendees = [p for p in people if ids[p] in attended]
-            if target.kind == "survey":
-                return attendees
-            answered = {r["registrant_id"] for r in db.list_survey_responses(conn, event.id)}
-            return [p for p in attendees if ids[p] not in answered]
-        if target.kind != "change":
-            return people
-        invited = {
-            d["recipient"]
-            for d in db.list_deliveries(conn, event.id, state="sent")
-            if d["message_key"].startswith("mail.invitation")
-        }
-    return [p for p in people if p in invited]
+        attended = {a["registrant_id"] for a in db.list_attendance(conn, event.id) if a["is_attended"]}
+        if not attended and not db.list_report_rows(conn, event.id):
+            raise NotFoundError(
+                f"{event.id} has no attendance yet: run `opsflow report fetch {event.id}` "
+                "after the seminar, then send the survey"
+            )
+        if target.kind == "followup":
+            return [p for p in ids if ids[p] not in attended]
+        attendees = [p for p in ids if ids[p] in attended]
+        if target.kind == "survey":
+            return attendees
+        answered = {r["registrant_id"] for r in db.list_survey_responses(conn, event.id)}
+    return [p for p in attendees if ids[p] not in answered]
+
+
+class RosterRecipients(Recipients):
+    """The recipients of a registrant mail read from the store as the batch needs them, a page at a
+    time in the roster's order, instead of a list as long as the roster: the active registrants,
+    for a change notice only those already sent the invitation."""
+
+    def __init__(self, event_id: str, target: Target) -> None:
+        self.event_id = event_id
+        self.invited = "mail.invitation" if target.kind == "change" else None
+
+    def pages(self, conn, size: int) -> Iterator[list[str]]:
+        after_id = 0
+        while rows := db.active_registrants_page(conn, self.event_id, after_id, size, invited=self.invited):
+            after_id = rows[-1].id
+            yield [row.email for row in rows]
+
+    def among(self, conn, emails: list[str]) -> set[str]:
+        return db.active_registrants_among(conn, self.event_id, emails, invited=self.invited)
 
 
 class MessageFactory:
@@ -282,13 +295,16 @@ def send_mail(
         from opsflow.registrants import sync_registrants
 
         sync_registrants(store, make_zoom or _no_zoom, event, now)
+    recipients: Recipients | list[str]
     if dry_run:
         recipients = planned_recipients(store, event, target, now, sync=sync)
-    else:
+    elif target.kind in STAFF_KINDS or target.kind in SURVEY_KINDS:
         recipients = recipients_for(store, event, target)
+    else:
+        recipients = RosterRecipients(event.id, target)
     if to is not None:
         address = to.strip().lower()
-        if address not in recipients:
+        if not _is_recipient(store, recipients, address):
             raise NotFoundError(
                 f"{address} does not get {target.message_key} of {event.id} (not an active "
                 "registrant, or not invited yet for a change notice)"
@@ -321,6 +337,13 @@ def send_mail(
     return report
 
 
+def _is_recipient(store: Store, recipients: Recipients | list[str], address: str) -> bool:
+    if isinstance(recipients, list):
+        return address in recipients
+    with store.read() as conn:
+        return bool(recipients.among(conn, [address]))
+
+
 def _syncs_first(event: Event, target: Target) -> bool:
     return (
         event.spec.registrants is not None
@@ -341,9 +364,9 @@ def planned_recipients(
     recipients = recipients_for(store, event, target)
     if not (sync and _syncs_first(event, target)):
         return recipients
-    from opsflow.registrants import import_people, read_event_csv
+    from opsflow.registrants import import_people, scan_event_csv
 
-    imported = import_people(store, event.id, read_event_csv(event), now, dry_run=True)
+    imported = import_people(store, event.id, scan_event_csv(event), now, dry_run=True)
     gone = set(imported.cancelled)
     kept = [r for r in recipients if r not in gone]
     if target.kind == "change":  # only people already invited get a change notice
@@ -359,25 +382,19 @@ def record_mail_step(store: Store, event: Event, step_key: str, reports: list[Ba
     failed = sum(len(r.failed) + len(r.failed_before) for r in reports)
     ambiguous = sum(len(r.ambiguous) for r in reports)
     with store.read() as conn:
-        waiting = [
-            d
-            for r in reports
-            for d in db.list_deliveries(conn, event.id, message_key=r.message_key)
-            if d["state"] in ("pending", "deferred")
-        ]
+        waiting, earliest = db.waiting_deliveries(conn, event.id, [r.message_key for r in reports])
     problems = [
         f"{failed} failed" if failed else "",
         f"{ambiguous} ambiguous" if ambiguous else "",
-        f"{len(waiting)} waiting to be sent again" if waiting else "",
+        f"{waiting} waiting to be sent again" if waiting else "",
     ]
     error = ", ".join(p for p in problems if p) or None
     state = "planned" if waiting else "failed" if failed or ambiguous else "done"
     with store.begin() as conn:
         db.finish_step(conn, event.id, step_key, state, now, error)
         if state == "planned":
-            retry = min((d["next_attempt_at"] or now for d in waiting), default=now)
             step = db.get_step(conn, event.id, step_key)
-            db.update_step(conn, step["id"], {"retry_at": max(retry, now)}, now)
+            db.update_step(conn, step["id"], {"retry_at": max(earliest or now, now)}, now)
 
 
 def _step_keys(store: Store, event: Event) -> set[str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import smtplib
 import socket
 import ssl
@@ -158,9 +159,9 @@ class SmtpTransport:
         caller records its claim while the server reads them, and `prepare()` reads the answers. A
         broken line raises Disconnected."""
         smtp = self._connected()
-        commands = f"MAIL FROM:{smtplib.quoteaddr(sender)}\r\n"
+        commands = f"MAIL FROM:{_quoted(sender)}\r\n"
         if self.is_pipelining:
-            commands += f"RCPT TO:{smtplib.quoteaddr(recipient)}\r\nDATA\r\n"
+            commands += f"RCPT TO:{_quoted(recipient)}\r\nDATA\r\n"
         self.unanswered = 3 if self.is_pipelining else 1
         try:
             smtp.send(commands.encode(smtp.command_encoding))
@@ -270,6 +271,17 @@ class SmtpTransport:
             self.smtp.rset()
         except (smtplib.SMTPException, OSError):
             self.close()
+
+
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[A-Za-z0-9.-]+")
+
+
+def _quoted(address: str) -> str:
+    """`<address>` for MAIL FROM and RCPT TO: a plain address as it is (what smtplib's quoteaddr makes
+    of it, without parsing it each time), anything else through quoteaddr."""
+    if _PLAIN_ADDRESS.fullmatch(address):
+        return f"<{address}>"
+    return smtplib.quoteaddr(address)
 
 
 def _send_at_once(sock: socket.socket | None) -> None:

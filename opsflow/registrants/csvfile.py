@@ -2,15 +2,19 @@
 
 Copes with what organizers' files really contain: CP932 or UTF-8 with a BOM, Japanese column names,
 full-width spaces and letters, blank rows, quoted line breaks, and the same person sent twice.
+`RegistrantsFile` reads a file in passes without holding its rows (the import before each mail reads
+it); `read_registrants` holds every person, for commands that show them.
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import re
 import unicodedata
+from collections.abc import Container, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,6 +117,134 @@ class CsvRead:
     blank_rows: int
     header_row: int = 1  # the spreadsheet row of the header
 
+    @property
+    def count(self) -> int:
+        return len(self.people)
+
+    @property
+    def emails(self) -> Container[str]:
+        return {p.email for p in self.people}
+
+    def iter_people(self) -> Iterator[Person]:
+        return iter(self.people)
+
+
+class RegistrantsFile:
+    """A registrants CSV read without holding its rows. Opening it detects the encoding (one pass that
+    only decodes), checks the header and scans the rows: problems, blank rows, every address, and
+    when an address comes twice, the rows of each (the last one is kept). `iter_people()` reads the
+    file again and yields the kept people in the order of their rows. What stays in memory is each
+    person's address, never their data; a file that changes between the passes is an InputError.
+
+    Bad rows become `problems`, never errors; a file that cannot be used at all (missing,
+    undecodable, no email column) raises `InputError`. `encoding` None detects UTF-8 (with or without
+    a BOM) or CP932. `columns` maps roles to header names over the defaults ("" turns a role off).
+    `source` names the file in messages.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        encoding: str | None = None,
+        columns: dict[str, str] | None = None,
+        source: str | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.source = str(path) if source is None else source
+        wanted = _check_roles(columns or {}, self.source)
+        self._codec, self.encoding = _detect_encoding(self.path, encoding, self.source, _FORCE_IN_JOB)
+        self._stat = _stat(self.path)
+        with contextlib.closing(self._records()) as records:
+            self._scan(records, wanted)
+
+    def _scan(self, records: Iterator[tuple[int, list[str]]], wanted: dict[str, str]) -> None:
+        header_row, header_cells = next(((row, cells) for row, cells in records if "".join(cells).strip()), (0, None))
+        if header_cells is None:
+            raise InputError(
+                f"{self.source} is empty: it has no header row; export the registration form "
+                f"again as CSV with its column names (氏名, メールアドレス, ...)"
+            )
+        headers = _unique_headers(header_cells)
+        place = f"{self.source}:{header_row}"  # the header row, as Excel numbers it
+        chosen = _choose_columns(headers, wanted, place)
+        if chosen["email"] is None:
+            raise InputError(
+                f"{place}: no email column; the columns are: {', '.join(headers)}{_separator_hint(headers)}; "
+                f'name it under [registrants.columns] email = "..." in the job file'
+            )
+        if chosen["name"] is None and chosen["family_name"] is None and chosen["given_name"] is None:
+            raise InputError(
+                f"{place}: no name column; the columns are: {', '.join(headers)}; "
+                f'name it under [registrants.columns] name = "..." in the job file'
+            )
+        self.headers = tuple(headers)
+        self.header_row = header_row
+        self.columns = ColumnMap(**{role: "" if i is None else headers[i] for role, i in chosen.items()})
+        self._reader = _RowReader(headers, chosen)
+        self.problems: list[RowProblem] = []
+        self.blank_rows = 0
+        self._emails: set[str] = set()
+        repeated: set[str] = set()
+        for row, cells in records:  # the rest of the first pass, after the header
+            if not "".join(cells).strip():
+                self.blank_rows += 1
+                continue
+            outcome = self._reader.check(row, cells)
+            if isinstance(outcome, RowProblem):
+                self.problems.append(outcome)
+                continue
+            if outcome[0] in self._emails:
+                repeated.add(outcome[0])
+            self._emails.add(outcome[0])
+        self.duplicates: list[Duplicate] = []
+        self._superseded: set[int] = set()  # the rows of a person who comes again further down
+        if repeated:
+            self._find_rows_of(repeated)
+
+    def _find_rows_of(self, repeated: set[str]) -> None:
+        """Every row of the people who come more than once (a pass only when some do)."""
+        rows: dict[str, list[int]] = {}
+        for row, cells in self._records():
+            if row > self.header_row and "".join(cells).strip():
+                outcome = self._reader.check(row, cells)
+                if not isinstance(outcome, RowProblem) and outcome[0] in repeated:
+                    rows.setdefault(outcome[0], []).append(row)
+        self.duplicates = [Duplicate(email, tuple(found)) for email, found in rows.items()]  # as they first appear
+        self._superseded = {row for found in rows.values() for row in found[:-1]}
+
+    @property
+    def count(self) -> int:
+        """How many people the file holds (duplicates merged)."""
+        return len(self._emails)
+
+    @property
+    def emails(self) -> Container[str]:
+        """Every person's address (to tell who is no longer in the file)."""
+        return self._emails
+
+    def iter_people(self) -> Iterator[Person]:
+        """The people, each from their last row, in the order of those rows (another pass)."""
+        self._check_unchanged()
+        for row, cells in self._records():
+            if row <= self.header_row or row in self._superseded or not "".join(cells).strip():
+                continue
+            person = self._reader.person(row, cells)
+            if isinstance(person, Person):
+                yield person
+        self._check_unchanged()  # raised at the end too, so that the import's transaction is rolled back
+
+    def _check_unchanged(self) -> None:
+        if _stat(self.path) != self._stat:
+            raise InputError(f"{self.source} changed while it was being read: import it again")
+
+    def _records(self) -> Generator[tuple[int, list[str]], None, None]:
+        try:
+            with self.path.open(encoding=self._codec, newline="") as text:
+                yield from _numbered_records(_without_bom(text), self.source)
+        except OSError as err:
+            raise InputError(f"cannot read {self.source}: {err.strerror or err}") from None
+
 
 def read_registrants(
     path: Path,
@@ -121,72 +253,19 @@ def read_registrants(
     columns: dict[str, str] | None = None,
     source: str | None = None,
 ) -> CsvRead:
-    """Read a registrants CSV. Bad rows become `problems`, never errors; a file that cannot be
-    used at all (missing, undecodable, no email column) raises `InputError`.
-
-    `encoding` None detects UTF-8 (with or without a BOM) or CP932. `columns` maps roles to header
-    names over the defaults ("" turns a role off). `source` names the file in messages.
-    """
-    path = Path(path)
-    source = str(path) if source is None else source
-    wanted = _check_roles(columns or {}, source)
-    text, used = _decode(_read_bytes(path, source), encoding, source, _FORCE_IN_JOB)
-    records = _numbered_records(text, source)
-
-    header_cells: list[str] | None = None
-    for header_row, cells in records:  # noqa: B007 (the row where the loop stops is the header)
-        if "".join(cells).strip():
-            header_cells = cells
-            break
-    if header_cells is None:
-        raise InputError(
-            f"{source} is empty: it has no header row; export the registration form "
-            f"again as CSV with its column names (氏名, メールアドレス, ...)"
-        )
-    headers = _unique_headers(header_cells)
-    place = f"{source}:{header_row}"  # the header row, as Excel numbers it
-    chosen = _choose_columns(headers, wanted, place)
-    if chosen["email"] is None:
-        raise InputError(
-            f"{place}: no email column; the columns are: {', '.join(headers)}{_separator_hint(headers)}; "
-            f'name it under [registrants.columns] email = "..." in the job file'
-        )
-    if chosen["name"] is None and chosen["family_name"] is None and chosen["given_name"] is None:
-        raise InputError(
-            f"{place}: no name column; the columns are: {', '.join(headers)}; "
-            f'name it under [registrants.columns] name = "..." in the job file'
-        )
-
-    reader = _RowReader(headers, chosen)
-    kept: dict[str, Person] = {}
-    rows_by_email: dict[str, list[int]] = {}
-    problems: list[RowProblem] = []
-    blank_rows = 0
-    for row, cells in records:
-        if not "".join(cells).strip():
-            blank_rows += 1
-            continue
-        outcome = reader.person(row, cells)
-        if isinstance(outcome, RowProblem):
-            problems.append(outcome)
-            continue
-        seen = rows_by_email.setdefault(outcome.email, [])
-        seen.append(row)
-        if len(seen) > 1:
-            del kept[outcome.email]  # re-inserted below, so people stay in the order of kept rows
-        kept[outcome.email] = outcome
-
-    duplicates = [Duplicate(email, tuple(rows)) for email, rows in rows_by_email.items() if len(rows) > 1]
+    """Read a registrants CSV, every person held in `people` (see RegistrantsFile for the options and
+    the errors)."""
+    scanned = RegistrantsFile(path, encoding=encoding, columns=columns, source=source)
     return CsvRead(
-        path=path,
-        encoding=used,
-        columns=ColumnMap(**{role: "" if i is None else headers[i] for role, i in chosen.items()}),
-        headers=tuple(headers),
-        people=list(kept.values()),
-        problems=problems,
-        duplicates=duplicates,
-        blank_rows=blank_rows,
-        header_row=header_row,
+        path=scanned.path,
+        encoding=scanned.encoding,
+        columns=scanned.columns,
+        headers=scanned.headers,
+        people=list(scanned.iter_people()),
+        problems=scanned.problems,
+        duplicates=scanned.duplicates,
+        blank_rows=scanned.blank_rows,
+        header_row=scanned.header_row,
     )
 
 
@@ -220,7 +299,9 @@ class _RowReader:
         used = {i for i in chosen.values() if i is not None}
         self.field_columns = [(i, h) for i, h in enumerate(headers) if i not in used]
 
-    def person(self, row: int, cells: list[str]) -> Person | RowProblem:
+    def check(self, row: int, cells: list[str]) -> tuple[str, list[str], str, str, str] | RowProblem:
+        """(email, the stripped values, name, family name, given name) of a record that holds a person,
+        else what is wrong with it."""
         if len(cells) > self.width:
             extra = [c.strip() for c in cells[self.width :] if c.strip()]
             if extra:
@@ -249,6 +330,13 @@ class _RowReader:
             name = " ".join(part for part in (family, given) if part)
         if not name:
             return RowProblem(row, "no name")
+        return email, values, name, family, given
+
+    def person(self, row: int, cells: list[str]) -> Person | RowProblem:
+        checked = self.check(row, cells)
+        if isinstance(checked, RowProblem):
+            return checked
+        email, values, name, family, given = checked
         split_family, split_given = split_name(name)
         return Person(
             email=email,
@@ -291,13 +379,17 @@ def _read_bytes(path: Path, source: str, kind: str = "registrants CSV") -> bytes
         raise InputError(f"cannot read {source}: it is a folder, not a CSV file") from None
     except OSError as err:
         raise InputError(f"cannot read {source}: {err.strerror or err}") from None
+    _check_not_csv(data, source)
+    return data
+
+
+def _check_not_csv(head: bytes, source: str) -> None:
     for magic, what in _NOT_CSV:
-        if data.lstrip()[: len(magic)].lower() == magic:
+        if head.lstrip()[: len(magic)].lower() == magic:
             raise InputError(
                 f"cannot read {source}: it is {what}, not a CSV file; open it and save it as "
                 '"CSV UTF-8" (Excel: File > Save As)'
             )
-    return data
 
 
 # The first bytes of files that are often saved or downloaded with a .csv name by mistake.
@@ -312,6 +404,7 @@ _NOT_CSV = (
     (b"<!doctype html", "a web page (HTML)"),
     (b"<html", "a web page (HTML)"),
 )
+_BLOCK = 1 << 16  # bytes read at a time
 _FORCE_IN_JOB = 'set encoding = "..." under [registrants] in the job file'
 _FORCE_OPTION = "give the encoding with --encoding"
 
@@ -323,6 +416,80 @@ def _separator_hint(headers: list[str]) -> str:
             if sep in headers[0]:
                 return f' (the values are separated by {name}, not commas: save the file as "CSV UTF-8")'
     return ""
+
+
+def _detect_encoding(path: Path, encoding: str | None, source: str, force: str) -> tuple[str, str]:
+    """(the codec to read `path` with, the encoding to report), as `_decode` decides them, decoding
+    the file a block at a time instead of holding its text."""
+    head = _read_head(path, source)
+    if encoding is None:
+        if _decodes(path, "utf-8"):
+            return "utf-8", "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
+        if _decodes(path, "cp932", reject=_CP932_UNUSED):
+            return "cp932", "cp932"
+    elif _known_codec(encoding, source) and _decodes(path, encoding):
+        return encoding, encoding
+    _decode(_read_bytes(path, source), encoding, source, force)  # says what is wrong, and where
+    raise AssertionError(f"{source}: decoded in blocks but not whole")  # pragma: no cover
+
+
+def _read_head(path: Path, source: str, kind: str = "registrants CSV") -> bytes:
+    """The first bytes of the file, after the checks `_read_bytes` makes (found, a file, a CSV)."""
+    try:
+        with path.open("rb") as raw:
+            head = raw.read(_BLOCK)
+    except FileNotFoundError:
+        raise InputError(f"{kind} not found: {source}") from None
+    except IsADirectoryError:
+        raise InputError(f"cannot read {source}: it is a folder, not a CSV file") from None
+    except OSError as err:
+        raise InputError(f"cannot read {source}: {err.strerror or err}") from None
+    _check_not_csv(head, source)
+    return head
+
+
+def _known_codec(encoding: str, source: str) -> bool:
+    try:
+        b"x".decode(encoding, "replace")  # a text encoding ("base64" is known to codecs, but not one)
+    except LookupError:
+        raise InputError(
+            f'{source}: unknown encoding {encoding!r}; use "utf-8" (also for UTF-8 '
+            f'with a BOM) or "cp932" (Shift_JIS from Excel)'
+        ) from None
+    return True
+
+
+def _decodes(path: Path, codec: str, reject: re.Pattern[str] | None = None) -> bool:
+    """Whether the whole file is `codec` text (and none of it matches `reject`), a block at a time."""
+    decoder = codecs.getincrementaldecoder(codec)()
+    try:
+        with path.open("rb") as raw:
+            while block := raw.read(_BLOCK):
+                text = decoder.decode(block)
+                if reject is not None and reject.search(text):
+                    return False
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    except OSError as err:
+        raise InputError(f"cannot read {path}: {err.strerror or err}") from None
+    return True
+
+
+def _without_bom(lines: Iterable[str]) -> Iterator[str]:
+    """The lines of a text file, a byte order mark at its start left out."""
+    first = True
+    for line in lines:
+        yield line.removeprefix("\ufeff") if first else line
+        first = False
+
+
+def _stat(path: Path) -> tuple[int, int]:
+    try:
+        info = path.stat()
+    except OSError as err:
+        raise InputError(f"cannot read {path}: {err.strerror or err}") from None
+    return info.st_size, info.st_mtime_ns
 
 
 def _decode(data: bytes, encoding: str | None, source: str, force: str) -> tuple[str, str]:
@@ -376,9 +543,10 @@ def _row_at(prefix: bytes, encoding: str) -> int:
         return text.count("\n") + 1
 
 
-def _numbered_records(text: str, source: str):
-    """(row, cells) for each CSV record; a record with quoted line breaks is one row, as in Excel."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+def _numbered_records(lines: Iterable[str], source: str) -> Iterator[tuple[int, list[str]]]:
+    """(row, cells) for each CSV record of `lines` (read with newline=""); a record with quoted line
+    breaks is one row, as in Excel."""
+    reader = csv.reader(lines)
     row = 0
     while True:
         try:
@@ -493,7 +661,7 @@ def read_table(path: Path, *, encoding: str | None = None, source: str | None = 
     headers: list[str] | None = None
     header_row = 1
     rows: list[tuple[int, dict[str, str]]] = []
-    for row, cells in _numbered_records(text, source):
+    for row, cells in _numbered_records(io.StringIO(text, newline=""), source):
         if not "".join(cells).strip():
             continue
         if headers is None:

@@ -8,18 +8,28 @@ the organizer stays cancelled whatever the CSV says.
 from __future__ import annotations
 
 import json
+from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from opsflow import store as db
 from opsflow.core.errors import InputError, NotFoundError
-from opsflow.registrants.csvfile import CsvRead, Duplicate, Person, RowProblem, normalise_email, split_name
+from opsflow.registrants.csvfile import (
+    CsvRead,
+    Duplicate,
+    Person,
+    RegistrantsFile,
+    RowProblem,
+    normalise_email,
+    split_name,
+)
 from opsflow.store import Store
 
 REMOVED_FROM_CSV = "removed-from-csv"
 BY_ORGANIZER = "organizer"
 COMPARED = ("name", "family_name", "given_name", "organization", "department", "fields_json")
+CHUNK = 500  # people compared and written at a time
 
 
 @dataclass
@@ -56,8 +66,12 @@ def person_values(person: Person) -> dict[str, Any]:
     }
 
 
-def import_people(store: Store, event_id: str, read: CsvRead, now: datetime, *, dry_run: bool = False) -> ImportReport:
-    """Bring the event's CSV registrants in line with `read`, in one transaction."""
+def import_people(
+    store: Store, event_id: str, read: CsvRead | RegistrantsFile, now: datetime, *, dry_run: bool = False
+) -> ImportReport:
+    """Bring the event's CSV registrants in line with `read`, in one transaction. The people are
+    compared with the stored ones and written a chunk at a time, so that memory stays flat however
+    long the list (with a RegistrantsFile, the file is never held whole either)."""
     report = ImportReport(
         event_id,
         str(read.path),
@@ -70,48 +84,76 @@ def import_people(store: Store, event_id: str, read: CsvRead, now: datetime, *, 
     with store.begin() as conn:
         _require_event(conn, event_id)
         db.lock_event(conn, event_id)  # two runners importing at once take turns, each seeing the other's rows
-        existing = {row["email"]: row for row in db.list_registrants(conn, event_id)}
-        active_csv = [e for e, row in existing.items() if row["source"] == "csv" and row["status"] == "active"]
-        if not read.people and active_csv:
-            raise InputError(
-                f"{read.path} has no valid registrants, but {len(active_csv)} people of {event_id} came from a CSV: "
-                "nothing was changed. Check that it is the right file; to cancel people, use "
-                "`opsflow registrants cancel`"
-            )
-        seen = set()
-        for person in read.people:
-            seen.add(person.email)
-            values = {**person_values(person), "row_number": person.row}
-            row = existing.get(person.email)
-            if row is None:
-                report.added.append(person.email)
-                if not dry_run:
-                    db.insert_registrant(conn, event_id, {"email": person.email, "source": "csv", **values}, now)
-                continue
-            changed = [k for k in COMPARED if row[k] != values[k]]
-            if row["status"] == "cancelled":
-                if row["cancel_reason"] == BY_ORGANIZER:
-                    report.kept_cancelled.append(person.email)
-                    continue
-                report.reactivated.append(person.email)
-                values |= {"status": "active", "cancel_reason": None}
-            elif changed:
-                report.updated.append((person.email, changed))
-            else:
-                report.unchanged += 1
-                continue
-            if not dry_run:
-                db.update_registrant(conn, row["id"], values, now)
-        for email in active_csv:
-            if email not in seen:
-                report.cancelled.append(email)
-                if not dry_run:
-                    db.update_registrant(
-                        conn, existing[email]["id"], {"status": "cancelled", "cancel_reason": REMOVED_FROM_CSV}, now
-                    )
+        if not read.count:
+            active_csv = db.count_registrants(conn, event_id, source="csv", status="active")
+            if active_csv:
+                raise InputError(
+                    f"{read.path} has no valid registrants, but {active_csv} people of {event_id} came from a CSV: "
+                    "nothing was changed. Check that it is the right file; to cancel people, use "
+                    "`opsflow registrants cancel`"
+                )
+        for people in _chunks(read.iter_people(), CHUNK):
+            _import_chunk(conn, event_id, people, report, now, dry_run)
+        _cancel_missing(conn, event_id, read.emails, report, now, dry_run)
         if not dry_run and (report.added or report.reactivated):
             db.reopen_invitations(conn, event_id, now)
     return report
+
+
+def _import_chunk(
+    conn, event_id: str, people: list[Person], report: ImportReport, now: datetime, dry_run: bool
+) -> None:
+    existing = db.registrants_by_email(conn, event_id, [p.email for p in people])
+    added = []
+    for person in people:
+        values = {**person_values(person), "row_number": person.row}
+        row = existing.get(person.email)
+        if row is None:
+            report.added.append(person.email)
+            added.append({"email": person.email, "source": "csv", **values})
+            continue
+        changed = [k for k in COMPARED if row[k] != values[k]]
+        if row["status"] == "cancelled":
+            if row["cancel_reason"] == BY_ORGANIZER:
+                report.kept_cancelled.append(person.email)
+                continue
+            report.reactivated.append(person.email)
+            values |= {"status": "active", "cancel_reason": None}
+        elif changed:
+            report.updated.append((person.email, changed))
+        else:
+            report.unchanged += 1
+            continue
+        if not dry_run:
+            db.update_registrant(conn, row["id"], values, now)
+    if not dry_run:
+        db.insert_registrants(conn, event_id, added, now)  # in the order of the file: ids keep it
+
+
+def _cancel_missing(
+    conn, event_id: str, in_file: Container[str], report: ImportReport, now: datetime, dry_run: bool
+) -> None:
+    """Cancel the active people from a CSV who are no longer in this one."""
+    after_id = 0
+    while rows := db.registrant_emails(conn, event_id, source="csv", status="active", after_id=after_id, limit=CHUNK):
+        after_id = rows[-1].id
+        for registrant_id, email in rows:
+            if email not in in_file:
+                report.cancelled.append(email)
+                if not dry_run:
+                    values = {"status": "cancelled", "cancel_reason": REMOVED_FROM_CSV}
+                    db.update_registrant(conn, registrant_id, values, now)
+
+
+def _chunks(people: Iterable[Person], size: int) -> Iterator[list[Person]]:
+    chunk: list[Person] = []
+    for person in people:
+        chunk.append(person)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def add_person(

@@ -44,8 +44,13 @@ __all__ = [
     "finish_step",
     "list_registrants",
     "registrant_ids_by_email",
+    "active_registrants_page",
+    "active_registrants_among",
     "get_registrant",
     "insert_registrant",
+    "insert_registrants",
+    "count_registrants",
+    "registrant_emails",
     "lock_event",
     "lock_apply",
     "reopen_invitations",
@@ -63,6 +68,7 @@ __all__ = [
     "finish_delivery",
     "list_deliveries",
     "delivery_counts",
+    "waiting_deliveries",
     "set_deliveries",
     "registrants_by_email",
     "delivery_counts_by_event",
@@ -222,6 +228,42 @@ def registrant_ids_by_email(conn: Connection, event_id: str, status: str = "acti
     return {email: registrant_id for email, registrant_id in conn.execute(query)}
 
 
+def active_registrants_page(
+    conn: Connection, event_id: str, after_id: int, limit: int, *, invited: str | None = None
+) -> list[sa.Row]:
+    """(id, email) of the next `limit` active registrants after `after_id`, in their order; with
+    `invited`, only those sent a message whose key starts with it."""
+    r = registrants.c
+    query = sa.select(r.id, r.email).where(_active(event_id, invited), r.id > after_id).order_by(r.id).limit(limit)
+    return list(conn.execute(query))
+
+
+def active_registrants_among(
+    conn: Connection, event_id: str, emails: list[str], *, invited: str | None = None
+) -> set[str]:
+    """Which of `emails` are active registrants (with `invited`, also sent such a message)."""
+    found: set[str] = set()
+    for start in range(0, len(emails), 500):  # a few hundred parameters a statement, however many emails
+        page = emails[start : start + 500]
+        query = sa.select(registrants.c.email).where(_active(event_id, invited), registrants.c.email.in_(page))
+        found.update(conn.execute(query).scalars())
+    return found
+
+
+def _active(event_id: str, invited: str | None):
+    r, d = registrants.c, deliveries.c
+    active = sa.and_(r.event_id == event_id, r.status == "active")
+    if invited is None:
+        return active
+    sent = sa.exists().where(
+        d.event_id == r.event_id,
+        d.recipient == r.email,
+        d.state == "sent",
+        d.message_key.startswith(invited, autoescape=True),
+    )
+    return sa.and_(active, sent)
+
+
 def get_registrant(conn: Connection, event_id: str, email: str) -> sa.RowMapping | None:
     query = sa.select(registrants).where(registrants.c.event_id == event_id, registrants.c.email == email)
     return conn.execute(query).mappings().first()
@@ -237,6 +279,38 @@ def insert_registrant(conn: Connection, event_id: str, values: dict, now: dateti
         .values(**row)
         .on_conflict_do_update(index_elements=["event_id", "email"], set_=changes)
     )
+
+
+def insert_registrants(conn: Connection, event_id: str, rows: list[dict], now: datetime) -> None:
+    """`insert_registrant` for many people in one statement (each row with the same keys)."""
+    if not rows:
+        return
+    insert = _upsert_insert(conn, registrants)
+    changed = [k for k in (*rows[0], "updated_at") if k not in ("event_id", "email", "created_at", "source")]
+    statement = insert.on_conflict_do_update(
+        index_elements=["event_id", "email"], set_={k: insert.excluded[k] for k in changed}
+    )
+    conn.execute(statement, [{"event_id": event_id, **row, "created_at": now, "updated_at": now} for row in rows])
+
+
+def count_registrants(conn: Connection, event_id: str, *, source: str, status: str) -> int:
+    r = registrants.c
+    query = sa.select(sa.func.count()).where(r.event_id == event_id, r.source == source, r.status == status)
+    return conn.execute(query).scalar_one()
+
+
+def registrant_emails(
+    conn: Connection, event_id: str, *, source: str, status: str, after_id: int, limit: int
+) -> list[sa.Row]:
+    """(id, email) of the next `limit` registrants after `after_id` from `source` in `status`, by id."""
+    r = registrants.c
+    query = (
+        sa.select(r.id, r.email)
+        .where(r.event_id == event_id, r.source == source, r.status == status, r.id > after_id)
+        .order_by(r.id)
+        .limit(limit)
+    )
+    return list(conn.execute(query))
 
 
 def lock_event(conn: Connection, event_id: str) -> None:
@@ -452,6 +526,19 @@ def delivery_counts(conn: Connection, event_id: str, message_key: str | None = N
     if message_key is not None:
         query = query.where(d.message_key == message_key)
     return {state: count for state, count in conn.execute(query)}
+
+
+def waiting_deliveries(conn: Connection, event_id: str, message_keys: list[str]) -> tuple[int, datetime | None]:
+    """How many deliveries of these messages are still to be sent (pending or deferred), and the
+    earliest time one of them may go (None when one may go at once): counted in the database."""
+    d = deliveries.c
+    query = sa.select(
+        sa.func.count(),
+        sa.func.count(d.next_attempt_at),  # the ones that wait for a time
+        sa.func.min(d.next_attempt_at),
+    ).where(d.event_id == event_id, d.message_key.in_(message_keys), d.state.in_(("pending", "deferred")))
+    count, timed, earliest = conn.execute(query).one()
+    return count, earliest if timed == count else None
 
 
 def set_deliveries(

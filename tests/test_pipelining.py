@@ -141,6 +141,10 @@ def test_a_deferred_message_is_sent_once_later_over_a_pipelined_line(seminar, si
     sink.faults.defer[YAMADA] = "451 4.7.1 Greylisted"
     first = _send(seminar, sink)
     assert first.deferred == [(YAMADA, "451 4.7.1 Greylisted")]
+    with seminar[0].read() as conn:  # the step waits for it, counted in the database
+        step = db.get_step(conn, "example-seminar", "mail.invitation")
+    assert (step["state"], step["last_error"]) == ("planned", "1 waiting to be sent again")
+    assert step["retry_at"] == SEND_AT + timedelta(minutes=5)
     later = _send(seminar, sink, now=SEND_AT + timedelta(minutes=6))
     assert later.sent == [YAMADA]
     delivered = _delivered(sink)
@@ -155,3 +159,51 @@ def test_an_address_that_is_not_ascii_fails_alone(seminar, sink):
     assert [email for email, _ in report.failed] == ["山田@city.example.lg.jp"]
     assert "other than ASCII" in report.failed[0][1]
     assert len(report.sent) == 40 and len(sink.received) == 40
+
+
+SENDERS_JOB = """\
+[event]
+id = "busy-seminar"
+title = "同時送信テスト"
+start = 2027-01-21T18:00:00+09:00
+duration = "90m"
+
+[registrants]
+csv = "registrants/busy.csv"
+"""
+
+
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelining", "one-command-at-a-time"])
+def test_three_senders_at_once_send_each_message_once(db_url, tmp_path, pipelining):
+    """Three `opsflow send` processes on one ledger: the claims race for every row (the losers drop
+    their envelope), and each person still gets exactly one message, nobody left in doubt."""
+    import json
+    import subprocess
+    from collections import Counter
+
+    from .faults import OPSFLOW, opsflow_env, run_opsflow, write_registrants
+
+    jobs = tmp_path / "jobs"
+    jobs.mkdir()
+    (jobs / "busy-seminar.toml").write_text(SENDERS_JOB, encoding="utf-8")
+    everyone = write_registrants(jobs / "registrants" / "busy.csv", 300)
+    with SmtpSink(pipelining=pipelining) as sink:
+        env = opsflow_env(OPSFLOW_DATABASE_URL=db_url, OPSFLOW_SMTP_URL=sink.url, OPSFLOW_JOBS_DIR=str(jobs),
+                          OPSFLOW_MAIL_FROM="seminar@example.jp")
+        assert run_opsflow("apply", env=env, cwd=tmp_path).returncode == 0
+        assert run_opsflow("registrants", "import", "busy-seminar", env=env, cwd=tmp_path).returncode == 0
+        senders = [subprocess.Popen([*OPSFLOW, "send", "busy-seminar", "invitation", "--json"], env=env, cwd=tmp_path,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+        outputs = [sender.communicate(timeout=120) for sender in senders]
+        received = list(sink.received)
+    assert all(s.returncode in (0, 1) for s in senders), [err for _, err in outputs]
+    reports = [json.loads(out) for out, _ in outputs]
+    delivered = Counter(r.recipients[0] for r in received)
+    assert set(delivered) == set(everyone) and max(delivered.values()) == 1  # each exactly once
+    sent = sorted(email for report in reports for email in report["sent"])
+    assert sent == sorted(everyone)  # and each marked sent by the one that sent it
+    # a sender that starts while another has a message in flight lists it as in doubt (exit 1); the
+    # other sent it: nothing is left `sending`
+    assert {email for report in reports for email in report["ambiguous"]} <= set(sent)
+    ledger = json.loads(run_opsflow("deliveries", "busy-seminar", "--json", env=env, cwd=tmp_path).stdout)
+    assert Counter(d["state"] for d in ledger) == Counter({"sent": 300})

@@ -242,7 +242,6 @@ def _send_all(
                             writer,
                             transport,
                             row,
-                            emails[index],
                             message,
                             sender,
                             now,
@@ -321,8 +320,8 @@ class _Ledger:
 
 def _keep(writer, row, wanted: set[str], now, cancel_others: bool) -> bool:
     """Whether to send this row now. A recipient no longer wanted (cancelled since the claim, in this run
-    or an earlier one) is marked
-    `cancelled`, never sent; when sending to one person only, the others are just left for later."""
+    or an earlier one) is marked `cancelled`, never sent; when sending to one person only, the others
+    are just left for later."""
     if row["recipient"] in wanted:
         return True
     if cancel_others:
@@ -335,7 +334,6 @@ def _send_one(
     writer,
     transport,
     row,
-    email: str,
     message: Outgoing | UnsafeHeaderError,
     sender: str,
     now,
@@ -343,6 +341,7 @@ def _send_one(
     report: BatchReport,
     meanwhile: Callable[[], object] | None = None,
 ) -> None:
+    email = row["recipient"]
     if isinstance(message, UnsafeHeaderError):
         _finish(writer, row, "failed", str(message), now, report)
         return

@@ -1,6 +1,7 @@
 """Registrants; `sync_registrants` is the `registrants.sync` step.
 
-- `csvfile`: the registration form's CSV: encodings, column names, bad rows, duplicates; read whole or in passes.
+- `csvfile`: the registration form's CSV: column names, bad rows, duplicates; read whole or in passes.
+- `csvtext`: a CSV file's bytes as text: encodings detected (a block at a time) or given, rows numbered.
 - `roster`: the registrants in the store: incremental import, add, cancel, list, purge.
 - `zoomsync`: registration with Zoom for personal join links, and Zoom's own registrations pulled in.
 """

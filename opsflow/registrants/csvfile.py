@@ -8,17 +8,25 @@ it); `read_registrants` holds every person, for commands that show them.
 
 from __future__ import annotations
 
-import codecs
 import contextlib
-import csv
 import io
 import re
 import unicodedata
-from collections.abc import Container, Generator, Iterable, Iterator
+from collections.abc import Container, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from opsflow.core.errors import InputError
+from opsflow.registrants.csvtext import (
+    FORCE_IN_JOB,
+    FORCE_OPTION,
+    decode,
+    detect_encoding,
+    file_stat,
+    numbered_records,
+    read_bytes,
+    without_bom,
+)
 
 ROLES = ("email", "name", "family_name", "given_name", "organization", "department")
 
@@ -57,8 +65,6 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
 # Syntax only, no DNS. Local part: no '@', whitespace or control characters. Domain: ASCII labels of
 # letters, digits and inner hyphens, at least one dot, and a top-level label of two or more letters.
 _EMAIL_RE = re.compile(r"[^@\s\x00-\x1f\x7f-\x9f]+@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}")
-# What Python's cp932 makes of the bytes 0x80, 0xA0, 0xFD, 0xFE and 0xFF, which Excel never writes.
-_CP932_UNUSED = re.compile("[\x80\uf8f0-\uf8f3]")
 
 
 @dataclass(frozen=True)
@@ -153,8 +159,8 @@ class RegistrantsFile:
         self.path = Path(path)
         self.source = str(path) if source is None else source
         wanted = _check_roles(columns or {}, self.source)
-        self._codec, self.encoding = _detect_encoding(self.path, encoding, self.source, _FORCE_IN_JOB)
-        self._stat = _stat(self.path)
+        self._codec, self.encoding = detect_encoding(self.path, encoding, self.source, FORCE_IN_JOB)
+        self.file_stat = file_stat(self.path)
         with contextlib.closing(self._records()) as records:
             self._scan(records, wanted)
 
@@ -235,13 +241,13 @@ class RegistrantsFile:
         self._check_unchanged()  # raised at the end too, so that the import's transaction is rolled back
 
     def _check_unchanged(self) -> None:
-        if _stat(self.path) != self._stat:
+        if file_stat(self.path) != self.file_stat:
             raise InputError(f"{self.source} changed while it was being read: import it again")
 
     def _records(self) -> Generator[tuple[int, list[str]], None, None]:
         try:
             with self.path.open(encoding=self._codec, newline="") as text:
-                yield from _numbered_records(_without_bom(text), self.source)
+                yield from numbered_records(without_bom(text), self.source)
         except OSError as err:
             raise InputError(f"cannot read {self.source}: {err.strerror or err}") from None
 
@@ -370,45 +376,6 @@ def _check_roles(columns: dict[str, str], source: str) -> dict[str, str]:
     return dict(columns)
 
 
-def _read_bytes(path: Path, source: str, kind: str = "registrants CSV") -> bytes:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{kind} not found: {source}") from None
-    except IsADirectoryError:
-        raise InputError(f"cannot read {source}: it is a folder, not a CSV file") from None
-    except OSError as err:
-        raise InputError(f"cannot read {source}: {err.strerror or err}") from None
-    _check_not_csv(data, source)
-    return data
-
-
-def _check_not_csv(head: bytes, source: str) -> None:
-    for magic, what in _NOT_CSV:
-        if head.lstrip()[: len(magic)].lower() == magic:
-            raise InputError(
-                f"cannot read {source}: it is {what}, not a CSV file; open it and save it as "
-                '"CSV UTF-8" (Excel: File > Save As)'
-            )
-
-
-# The first bytes of files that are often saved or downloaded with a .csv name by mistake.
-_NOT_CSV = (
-    (b"pk\x03\x04", "an Excel workbook (.xlsx) or another ZIP file"),
-    (b"\xd0\xcf\x11\xe0", "an old Excel workbook (.xls)"),
-    (b"%pdf", "a PDF document"),
-    (b"\x89png", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"\xff\xfe", 'UTF-16 text (Excel\'s "Unicode Text")'),
-    (b"\xfe\xff", "UTF-16 text"),
-    (b"<!doctype html", "a web page (HTML)"),
-    (b"<html", "a web page (HTML)"),
-)
-_BLOCK = 1 << 16  # bytes read at a time
-_FORCE_IN_JOB = 'set encoding = "..." under [registrants] in the job file'
-_FORCE_OPTION = "give the encoding with --encoding"
-
-
 def _separator_hint(headers: list[str]) -> str:
     """When the whole header is one cell with tabs or semicolons in it, say so."""
     if len(headers) == 1:
@@ -416,147 +383,6 @@ def _separator_hint(headers: list[str]) -> str:
             if sep in headers[0]:
                 return f' (the values are separated by {name}, not commas: save the file as "CSV UTF-8")'
     return ""
-
-
-def _detect_encoding(path: Path, encoding: str | None, source: str, force: str) -> tuple[str, str]:
-    """(the codec to read `path` with, the encoding to report), as `_decode` decides them, decoding
-    the file a block at a time instead of holding its text."""
-    head = _read_head(path, source)
-    if encoding is None:
-        if _decodes(path, "utf-8"):
-            return "utf-8", "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
-        if _decodes(path, "cp932", reject=_CP932_UNUSED):
-            return "cp932", "cp932"
-    elif _known_codec(encoding, source) and _decodes(path, encoding):
-        return encoding, encoding
-    _decode(_read_bytes(path, source), encoding, source, force)  # says what is wrong, and where
-    raise AssertionError(f"{source}: decoded in blocks but not whole")  # pragma: no cover
-
-
-def _read_head(path: Path, source: str, kind: str = "registrants CSV") -> bytes:
-    """The first bytes of the file, after the checks `_read_bytes` makes (found, a file, a CSV)."""
-    try:
-        with path.open("rb") as raw:
-            head = raw.read(_BLOCK)
-    except FileNotFoundError:
-        raise InputError(f"{kind} not found: {source}") from None
-    except IsADirectoryError:
-        raise InputError(f"cannot read {source}: it is a folder, not a CSV file") from None
-    except OSError as err:
-        raise InputError(f"cannot read {source}: {err.strerror or err}") from None
-    _check_not_csv(head, source)
-    return head
-
-
-def _known_codec(encoding: str, source: str) -> bool:
-    try:
-        b"x".decode(encoding, "replace")  # a text encoding ("base64" is known to codecs, but not one)
-    except LookupError:
-        raise InputError(
-            f'{source}: unknown encoding {encoding!r}; use "utf-8" (also for UTF-8 '
-            f'with a BOM) or "cp932" (Shift_JIS from Excel)'
-        ) from None
-    return True
-
-
-def _decodes(path: Path, codec: str, reject: re.Pattern[str] | None = None) -> bool:
-    """Whether the whole file is `codec` text (and none of it matches `reject`), a block at a time."""
-    decoder = codecs.getincrementaldecoder(codec)()
-    try:
-        with path.open("rb") as raw:
-            while block := raw.read(_BLOCK):
-                text = decoder.decode(block)
-                if reject is not None and reject.search(text):
-                    return False
-            decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    except OSError as err:
-        raise InputError(f"cannot read {path}: {err.strerror or err}") from None
-    return True
-
-
-def _without_bom(lines: Iterable[str]) -> Iterator[str]:
-    """The lines of a text file, a byte order mark at its start left out."""
-    first = True
-    for line in lines:
-        yield line.removeprefix("\ufeff") if first else line
-        first = False
-
-
-def _stat(path: Path) -> tuple[int, int]:
-    try:
-        info = path.stat()
-    except OSError as err:
-        raise InputError(f"cannot read {path}: {err.strerror or err}") from None
-    return info.st_size, info.st_mtime_ns
-
-
-def _decode(data: bytes, encoding: str | None, source: str, force: str) -> tuple[str, str]:
-    """The text of the file and the codec used; a BOM never reaches the first header. `force` says how
-    to name the encoding when it cannot be detected."""
-    if encoding is None:
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-        else:
-            if text.startswith("\ufeff"):
-                return text[1:], "utf-8-sig"
-            return text, "utf-8"
-        try:
-            # cp932, not shift_jis: only Microsoft's table has 髙, 﨑 and the other vendor characters.
-            cp932: str | None = data.decode("cp932")
-        except UnicodeDecodeError:
-            cp932 = None
-        # Python's cp932 decodes bytes that Excel never writes instead of failing: another encoding.
-        if cp932 is not None and not _CP932_UNUSED.search(cp932):
-            return cp932, "cp932"
-        raise InputError(
-            f"cannot read {source}: it is neither UTF-8 nor CP932 (Shift_JIS) text; "
-            f'save it from Excel as "CSV UTF-8", or {force}'
-        )
-    try:
-        codecs.lookup(encoding)
-        text = data.decode(encoding)
-    except LookupError:
-        raise InputError(
-            f'{source}: unknown encoding {encoding!r}; use "utf-8" (also for UTF-8 '
-            f'with a BOM) or "cp932" (Shift_JIS from Excel)'
-        ) from None
-    except UnicodeDecodeError as err:
-        row = _row_at(data[: err.start], encoding)
-        raise InputError(
-            f"cannot read {source} as {encoding}: row {row} has bytes that are not "
-            f"{encoding} text; remove the encoding setting to detect UTF-8 or CP932, or "
-            f'save the file from Excel as "CSV UTF-8"'
-        ) from None
-    return text.removeprefix("\ufeff"), encoding
-
-
-def _row_at(prefix: bytes, encoding: str) -> int:
-    """The spreadsheet row of the record that continues after `prefix` (for decode errors)."""
-    text = prefix.decode(encoding, errors="replace") + "x"  # "x" stands for the bad byte
-    try:
-        return sum(1 for _ in csv.reader(io.StringIO(text, newline="")))
-    except csv.Error:
-        return text.count("\n") + 1
-
-
-def _numbered_records(lines: Iterable[str], source: str) -> Iterator[tuple[int, list[str]]]:
-    """(row, cells) for each CSV record of `lines` (read with newline=""); a record with quoted line
-    breaks is one row, as in Excel."""
-    reader = csv.reader(lines)
-    row = 0
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as err:
-            raise InputError(f"{source}: row {row + 1} cannot be read as CSV: {err}") from None
-        row += 1
-        yield row, cells
 
 
 def _unique_headers(cells: list[str]) -> list[str]:
@@ -657,11 +483,11 @@ def read_table(path: Path, *, encoding: str | None = None, source: str | None = 
     `kind` names the file in messages ("survey answers CSV not found: ...")."""
     path = Path(path)
     source = str(path) if source is None else source
-    text, used = _decode(_read_bytes(path, source, kind), encoding, source, _FORCE_OPTION)
+    text, used = decode(read_bytes(path, source, kind), encoding, source, FORCE_OPTION)
     headers: list[str] | None = None
     header_row = 1
     rows: list[tuple[int, dict[str, str]]] = []
-    for row, cells in _numbered_records(io.StringIO(text, newline=""), source):
+    for row, cells in numbered_records(io.StringIO(text, newline=""), source):
         if not "".join(cells).strip():
             continue
         if headers is None:

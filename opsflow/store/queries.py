@@ -494,14 +494,18 @@ def _in_driver_style(sql: str, paramstyle: str) -> tuple[str, tuple[str, ...]]:
 _TIME_WRITERS: dict[str, Callable[[datetime], object]] = {}
 
 
+@functools.lru_cache(maxsize=8)  # a batch writes the same time for each message
+def _stored_time_on(dialect_name: str, at: datetime) -> object:
+    return _TIME_WRITERS[dialect_name](at)
+
+
 def _stored_time(conn: Connection, at: datetime) -> object:
     """`at` as the column type stores it on this database (naive UTC; on SQLite, SQLAlchemy's text form)."""
-    writer = _TIME_WRITERS.get(conn.dialect.name)
-    if writer is None:
+    if conn.dialect.name not in _TIME_WRITERS:
         processor = deliveries.c.updated_at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
         assert processor is not None  # UTCDateTime always converts (to naive UTC)
-        writer = _TIME_WRITERS[conn.dialect.name] = processor
-    return writer(at)
+        _TIME_WRITERS[conn.dialect.name] = processor
+    return _stored_time_on(conn.dialect.name, at)
 
 
 def finish_delivery(conn: Connection, delivery_id: int, values: dict, now: datetime) -> None:

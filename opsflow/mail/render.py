@@ -51,7 +51,14 @@ class _Sandbox(SandboxedEnvironment):
     own answer, `event["title"]` (a dict has no attribute `title`), without first raising and catching
     an AttributeError, which costs more than the rest of the lookup. Only plain dict items come back
     this way, and only names that are no attribute of a dict; every other lookup, and every call,
-    goes through the sandbox's checks as before."""
+    goes through the sandbox's checks as before.
+
+    Every message is rendered in the sandbox, not only a first one. Rendering the rest without it,
+    even with a context of plain dicts and strings, would not be as safe: the sandbox checks at run
+    time, on the path one render takes, and a template chooses its path by the data (`{% if
+    recipient.organization == ... %}`, a loop over a registrant's form answers), so one clean render
+    says nothing about the next; and a template reaches Python's internals from its own literals
+    (`''.__class__.__mro__`), with no object of ours in the context at all."""
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:

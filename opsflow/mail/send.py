@@ -36,6 +36,8 @@ from opsflow.store import Store
 REGISTRANT_KINDS = ("invitation", "reminder", "change", "cancellation")
 ICS_KINDS = ("invitation", "reminder", "change", "cancellation")
 PREVIEW_SENDER = "opsflow <opsflow@localhost>"
+# what a message needs of a registrant (recipient_context, survey_context)
+PERSON_COLUMNS = ("email", "name", "organization", "department", "fields_json", "join_url", "survey_token")
 
 
 @dataclass(frozen=True)
@@ -199,7 +201,8 @@ class MessageFactory:
             return
         self._cache.clear()
         with self.store.read() as conn:
-            self._cache.update({e: dict(r) for e, r in db.registrants_by_email(conn, self.event.id, emails).items()})
+            rows = db.registrants_by_email(conn, self.event.id, emails, PERSON_COLUMNS)
+        self._cache.update({e: dict(r) for e, r in rows.items()})
 
     def person(self, email: str) -> dict:
         if self.target.kind in STAFF_KINDS:

@@ -432,10 +432,11 @@ def claim_deliveries(conn: Connection, event_id: str, message_key: str, recipien
 def deliveries_to_send(
     conn: Connection, event_id: str, message_key: str, now: datetime, after_id: int, limit: int
 ) -> list[sa.RowMapping]:
-    """The next rows (by id) that may be sent now: pending, or deferred and due again."""
+    """The next rows (by id) that may be sent now, pending or deferred and due again: their id,
+    recipient and attempts (what the send loop reads)."""
     d = deliveries.c
     query = (
-        sa.select(deliveries)
+        sa.select(d.id, d.recipient, d.attempts)
         .where(
             d.event_id == event_id,
             d.message_key == message_key,
@@ -565,8 +566,13 @@ def set_deliveries(
     return conn.execute(query.values(**values, updated_at=now)).rowcount
 
 
-def registrants_by_email(conn: Connection, event_id: str, emails: list[str]) -> dict[str, sa.RowMapping]:
-    query = sa.select(registrants).where(registrants.c.event_id == event_id, registrants.c.email.in_(emails))
+def registrants_by_email(
+    conn: Connection, event_id: str, emails: list[str], columns: tuple[str, ...] | None = None
+) -> dict[str, sa.RowMapping]:
+    """{email: row} of these registrants: every column, or only `columns` (and the email)."""
+    r = registrants.c
+    selected = [r.email, *(r[name] for name in columns if name != "email")] if columns else [registrants]
+    query = sa.select(*selected).where(r.event_id == event_id, r.email.in_(emails))
     return {row["email"]: row for row in conn.execute(query).mappings()}
 
 

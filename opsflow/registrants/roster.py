@@ -30,6 +30,7 @@ REMOVED_FROM_CSV = "removed-from-csv"
 BY_ORGANIZER = "organizer"
 COMPARED = ("name", "family_name", "given_name", "organization", "department", "fields_json")
 CHUNK = 500  # people compared and written at a time
+COMPARED_WITH = ("id", "status", "cancel_reason", *COMPARED)  # what an import reads of a stored person
 
 
 @dataclass
@@ -103,7 +104,7 @@ def import_people(
 def _import_chunk(
     conn, event_id: str, people: list[Person], report: ImportReport, now: datetime, dry_run: bool
 ) -> None:
-    existing = db.registrants_by_email(conn, event_id, [p.email for p in people])
+    existing = db.registrants_by_email(conn, event_id, [p.email for p in people], COMPARED_WITH)
     added = []
     for person in people:
         values = {**person_values(person), "row_number": person.row}

@@ -1,5 +1,5 @@
-"""The .ics each registrant gets, read back with vobject (an independent parser; opsflow writes with
-icalendar): their own join link in URL, LOCATION and DESCRIPTION, labels in the mail's language, the
+"""The .ics each registrant gets, read back with vobject (an independent parser; opsflow writes the
+file itself): their own join link in URL, LOCATION and DESCRIPTION, labels in the mail's language, the
 exact start, one UID, and SEQUENCE raised by a change."""
 
 from __future__ import annotations

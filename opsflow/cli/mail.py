@@ -36,7 +36,6 @@ def send(app, event: str, kind: str, to: str | None, dry_run: bool, resend: bool
         opsflow send example-seminar mail.reminder.1d
         opsflow send example-seminar invitation --to t-yamada@city.kaga.lg.jp --resend
     """
-    from opsflow.after.survey import send_survey
     from opsflow.mail.ledger import BatchStopped
     from opsflow.mail.send import send_mail
 
@@ -44,6 +43,8 @@ def send(app, event: str, kind: str, to: str | None, dry_run: bool, resend: bool
     stored = app.stored_event(store, event)
     try:
         if kind in ("survey", "survey.send"):  # two messages: the survey to attendees, the follow-up to the others
+            from opsflow.after.survey import send_survey  # (with requests, for the answers: only when needed)
+
             reports = send_survey(store, app.settings, stored, now(), dry_run=dry_run, to=to, resend=resend)
         else:
             with _progress(as_json or dry_run) as progress:

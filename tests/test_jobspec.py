@@ -145,7 +145,7 @@ def test_unknown_key_at_top_level_lists_the_tables_allowed(write_job) -> None:
 
     assert str(excinfo.value) == (
         f"{path}:1: titel: unknown key 'titel' "
-        "(allowed here: event, zoom, registrants, mail, report, survey, summary)"
+        "(allowed here: event, zoom, registrants, mail, report, survey, summary, speakers, recording)"
     )
 
 

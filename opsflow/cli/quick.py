@@ -23,7 +23,7 @@ DEFAULT_URL = "sqlite:///opsflow.db"
 DEFAULT_JOBS_DIR = "jobs"
 # The schema revision these queries are written for (tests/test_quick.py checks it is the store's head):
 # on any other the ordinary path runs, and migrates.
-SCHEMA = "0009"
+SCHEMA = "0010"
 VERSION = "SELECT version_num FROM alembic_version"
 DUE = """
 SELECT 1 FROM steps s JOIN events e ON e.id = s.event_id

@@ -48,6 +48,8 @@ class Speaker(_Section):
     affiliation: str = ""
     talk: str = ""
     position: str = ""
+    email: EmailAddress | None = None  # the speaker's own mails ([speakers]) go here; none without it
+    comment_columns: list[str] = []  # the survey export's columns about this talk (default: [survey]'s)
 
 
 class EventSection(_Section):
@@ -64,6 +66,9 @@ class EventSection(_Section):
     cancelled: bool = False
     notify_changes: bool = True  # after a move or a cancellation, mail those already invited
     speakers: list[Speaker] = []
+    # mail.confirmation (受付完了) to each newly seen registrant; None: on unless Zoom sends its own
+    # registration mail ([zoom] zoom_emails = true)
+    confirmation: bool | None = None
 
 
 class ZoomSection(_Section):
@@ -85,6 +90,7 @@ class ColumnsSection(_Section):
     given_name: str | None = None
     organization: str | None = None
     department: str | None = None
+    language: str | None = None  # ja or en per person (blank: the seminar's language)
 
 
 class RegistrantsSection(_Section):
@@ -136,6 +142,37 @@ class SurveySection(_Section):
         return value
 
 
+class SpeakersSection(_Section):
+    """The speakers' own mails, to each `[[event.speakers]]` with an `email`. A mail whose time is not
+    given is not sent, except the request and the thank-you, which have defaults."""
+
+    enabled: bool = True
+    request_at: str | None = None  # None: as soon as the seminar is applied (after its meeting exists)
+    rehearsal: str | None = None  # when the rehearsal takes place; no rehearsal notice without it
+    rehearsal_url: str | None = None  # its own meeting link, when not the seminar's
+    rehearsal_notice_at: str = "start - 10d @ 10:00"
+    materials_due: str | None = None  # the deadline for slides; no reminder without it
+    materials_remind_at: str = "start - 10bd @ 10:00"
+    thanks: bool = True
+    thanks_at: str = "end + 3bd @ 10:00"
+
+    @field_validator("rehearsal_url")
+    @classmethod
+    def _rehearsal_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL, e.g. https://zoom.us/j/81234567890")
+        return value
+
+
+class RecordingSection(_Section):
+    """The meeting's cloud recording: recorded by Zoom, its share link fetched after the event and put in
+    the survey mail and the follow-up."""
+
+    at: str = "end + 30m"  # first look; Zoom needs about as long as the meeting to process it
+    until: str = "end + 3h"  # still none then: the step is missed, staff are alerted, the survey goes without it
+    survey_waits: bool = True  # the survey (and follow-up) wait for the link, up to `until`
+
+
 class SummarySection(_Section):
     enabled: bool = True
     to: list[EmailAddress] = Field(min_length=1)
@@ -151,6 +188,8 @@ class JobFile(_Section):
     report: ReportSection = ReportSection()
     survey: SurveySection | None = None
     summary: SummarySection | None = None
+    speakers: SpeakersSection = SpeakersSection()
+    recording: RecordingSection | None = None
 
 
 DEFAULT_MAIL = (
@@ -362,6 +401,7 @@ def _resolve_event(spec: JobFile, path: Path, lines: dict[str, int], *, check_fi
                 f"registrants CSV not found at {csv_path} (the path is relative "
                 "to the job file): fix the path or export the form's CSV there",
             )
+    _check_sections(spec, problem, written=any(k == "speakers" or k.startswith("speakers.") for k in lines))
     if problems:
         raise JobFileErrors(problems)
     start_at = start.astimezone(UTC)
@@ -370,13 +410,56 @@ def _resolve_event(spec: JobFile, path: Path, lines: dict[str, int], *, check_fi
     )
 
 
+def _check_sections(spec: JobFile, problem, *, written: bool) -> None:
+    """What one table asks of another: the recording needs the Zoom meeting, the speakers' mails an address
+    (when the job file has a [speakers] table: `written`)."""
+    if spec.recording is not None and spec.zoom is None:
+        problem(
+            "recording",
+            "the recording is Zoom's cloud recording of the meeting: add a [zoom] table, or remove [recording]",
+        )
+    addressed = [s for s in spec.event.speakers if s.email]
+    if written and spec.speakers.enabled and not addressed:
+        problem(
+            "speakers",
+            'no speaker has an email, so nobody would get the speakers\' mails: add email = "..." to '
+            "each [[event.speakers]], or remove the [speakers] table",
+        )
+    seen: dict[str, int] = {}
+    for index, speaker in enumerate(spec.event.speakers, start=1):
+        if speaker.email is None:
+            continue
+        first = seen.setdefault(speaker.email.lower(), index)
+        if first != index:
+            problem(
+                f"event.speakers[{index}].email",
+                f"{speaker.email} is also the email of event.speakers[{first}]: each speaker gets their own mails, "
+                "so give each their own address",
+            )
+        if speaker.comment_columns and spec.survey is None:
+            problem(
+                f"event.speakers[{index}].comment_columns",
+                "comments about a talk come from the survey: add a [survey] table, or remove comment_columns",
+            )
+
+
 def _time_expressions(spec: JobFile) -> list[tuple[str, str]]:
     """(key, text) of every `at` of the job file."""
     found = [(f"mail[{i}].at", m.at) for i, m in enumerate(spec.mail or (), start=1)]
     found.append(("report.at", spec.report.at))
     if spec.survey is not None:
         found += [("survey.at", spec.survey.at), ("survey.remind_at", spec.survey.remind_at)]
+    speakers = spec.speakers
+    found += [(f"speakers.{key}", text) for key, text in _speaker_times(speakers)]
+    if spec.recording is not None:
+        found += [("recording.at", spec.recording.at), ("recording.until", spec.recording.until)]
     return found
+
+
+def _speaker_times(speakers: SpeakersSection) -> list[tuple[str, str]]:
+    """(key in [speakers], text) of each time expression written or defaulted there."""
+    keys = ("request_at", "rehearsal", "rehearsal_notice_at", "materials_due", "materials_remind_at", "thanks_at")
+    return [(key, getattr(speakers, key)) for key in keys if getattr(speakers, key) is not None]
 
 
 def _pydantic_error(name: str, lines: dict[str, int], err: ErrorDetails) -> JobFileError:

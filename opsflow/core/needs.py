@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 # Mails whose text carries the join link: they go out only once the meeting and the links exist.
-MEETING_MAILS = ("mail.invitation", "mail.reminder", "mail.change")
+MEETING_MAILS = ("mail.invitation", "mail.reminder", "mail.change", "mail.confirmation")
 SETUP_STEPS = ("zoom.create", "registrants.sync")
 FINISHED = ("done", "cancelled", "missed")
 

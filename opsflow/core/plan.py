@@ -79,17 +79,35 @@ def plan_event(event: Event) -> list[Step]:
             )
         steps.append(Step(key, f"mail.{mail.kind}", due, mail.at, source, is_send=True, params={"template": mail.kind}))
 
+    if confirms(event):  # 受付完了: runs after each registrant sync that finds someone new (see needs.py)
+        steps.append(Step("mail.confirmation", "mail.confirmation", None, ON_APPLY, "event.confirmation", is_send=True))
+    steps += _speaker_steps(event, before_end=True)
+
     report_key = None
     if spec.zoom is not None and spec.report.enabled:
         due = _after_end(event, spec.report.at, "report.at", "report fetch")
         steps.append(Step("report.fetch", "report.fetch", due, spec.report.at, "report.at"))
         report_key = "report.fetch"
 
+    recording_key = None
+    if spec.zoom is not None and spec.recording is not None:
+        due = _after_end(event, spec.recording.at, "recording.at", "recording fetch")
+        until = _after_end(event, spec.recording.until, "recording.until", "recording's last look")
+        if until <= due:
+            raise event.error(
+                "recording.until",
+                f"the last look for the recording ({_local(event, until)}) must come after the first "
+                f"(recording.at, {_local(event, due)})",
+            )
+        steps.append(Step("recording.fetch", "recording.fetch", due, spec.recording.at, "recording.at"))
+        recording_key = "recording.fetch" if spec.recording.survey_waits else None
+
     remind_key = None
     if spec.survey is not None:
         due = _after_end(event, spec.survey.at, "survey.at", "survey")
+        survey_after = ",".join(k for k in (report_key, recording_key) if k) or None
         steps.append(
-            Step("survey.send", "survey.send", due, spec.survey.at, "survey.at", after=report_key, is_send=True)
+            Step("survey.send", "survey.send", due, spec.survey.at, "survey.at", after=survey_after, is_send=True)
         )
         if spec.survey.remind:
             remind_due = _after_end(event, spec.survey.remind_at, "survey.remind_at", "survey reminder")
@@ -111,6 +129,8 @@ def plan_event(event: Event) -> list[Step]:
                 )
             )
             remind_key = "survey.remind"
+
+    steps += _speaker_steps(event, before_end=False, report_key=report_key)
 
     if spec.summary is not None and spec.summary.enabled:
         by_key = {s.key: s for s in steps}
@@ -137,6 +157,113 @@ def plan_event(event: Event) -> list[Step]:
     return sorted(steps, key=lambda s: (s.due_at is not None, s.due_at or event.start_at))
 
 
+def confirms(event: Event) -> bool:
+    """Whether newly seen registrants get `mail.confirmation`: as `[event] confirmation` says, else
+    whenever there are registrants and Zoom does not mail its own confirmation."""
+    spec = event.spec
+    zoom_registers = spec.zoom is not None and spec.zoom.registration
+    if spec.registrants is None and not zoom_registers:
+        return False
+    # TODO(confirmation): on by default once mail.confirmation can be sent; until then only when asked
+    return bool(spec.event.confirmation)
+
+
+def _speaker_steps(event: Event, *, before_end: bool, report_key: str | None = None) -> list[Step]:
+    """The speakers' mails ([speakers]), to each speaker with an email: the request (as soon as the
+    meeting exists, or at `request_at`), the rehearsal notice and the materials reminder (only when their
+    times are given) before the seminar; `before_end=False` gives the thank-you after it."""
+    spec = event.spec
+    speakers = spec.speakers
+    if not speakers.enabled or not any(s.email for s in spec.event.speakers):
+        return []
+    meeting = "zoom.create" if spec.zoom is not None else None
+    if not before_end:
+        if not speakers.thanks:
+            return []
+        due = _after_end(event, speakers.thanks_at, "speakers.thanks_at", "speakers' thank-you")
+        return [
+            Step(
+                "speakers.thanks",
+                "speakers.thanks",
+                due,
+                speakers.thanks_at,
+                "speakers.thanks_at",
+                after=report_key,
+                is_send=True,
+            )
+        ]
+    steps = []
+    if speakers.request_at is None:
+        steps.append(
+            Step("speakers.request", "speakers.request", None, ON_APPLY, "speakers", after=meeting, is_send=True)
+        )
+    else:
+        due = _before_start(event, speakers.request_at, "speakers.request_at", "speakers' request")
+        steps.append(
+            Step(
+                "speakers.request",
+                "speakers.request",
+                due,
+                speakers.request_at,
+                "speakers.request_at",
+                after=meeting,
+                is_send=True,
+            )
+        )
+    if speakers.rehearsal is not None:
+        held = _before_start(event, speakers.rehearsal, "speakers.rehearsal", "rehearsal")
+        notice = _before(event, speakers.rehearsal_notice_at, "speakers.rehearsal_notice_at", held, "the rehearsal")
+        steps.append(
+            Step(
+                "speakers.rehearsal",
+                "speakers.rehearsal",
+                notice,
+                speakers.rehearsal_notice_at,
+                "speakers.rehearsal_notice_at",
+                after=meeting,
+                is_send=True,
+            )
+        )
+    if speakers.materials_due is not None:
+        due = _before_start(event, speakers.materials_due, "speakers.materials_due", "materials deadline")
+        remind = _before(
+            event, speakers.materials_remind_at, "speakers.materials_remind_at", due, "the materials deadline"
+        )
+        steps.append(
+            Step(
+                "speakers.materials",
+                "speakers.materials",
+                remind,
+                speakers.materials_remind_at,
+                "speakers.materials_remind_at",
+                is_send=True,
+            )
+        )
+    return steps
+
+
+def _before_start(event: Event, expr: str, source: str, what: str) -> datetime:
+    due = event.resolve(expr, source)
+    if due > event.start_at:
+        raise event.error(
+            source,
+            f"the {what} {expr!r} is due {_local(event, due)}, after the seminar starts "
+            f"({_local(event, event.start_at)}); it must be before the start",
+        )
+    return due
+
+
+def _before(event: Event, expr: str, source: str, limit: datetime, what: str) -> datetime:
+    due = event.resolve(expr, source)
+    if due >= limit:
+        raise event.error(
+            source,
+            f"{expr!r} is {_local(event, due)}, not before {what} ({_local(event, limit)}): "
+            "a notice must come before what it announces",
+        )
+    return due
+
+
 def check_plan(event: Event, steps: list[Step], now: datetime) -> list[PlanWarning]:
     """Warnings for sends due at night (outside 08:00-20:00 local), on a weekend or holiday, or in the past."""
     warnings = []
@@ -144,7 +271,8 @@ def check_plan(event: Event, steps: list[Step], now: datetime) -> list[PlanWarni
     for step in steps:
         if step.due_at is None:
             continue
-        before = due_by_key.get(step.after) if step.after else None
+        befores = [due_by_key.get(key) for key in (step.after or "").split(",") if key]
+        before = max((b for b in befores if b is not None), default=None)
         if before is not None and before > step.due_at:
             warnings.append(
                 PlanWarning(

@@ -1,4 +1,4 @@
-"""The schema's revisions, kept by Alembic in the folder `alembic/versions` ("0001".."0009"), and the bridge
+"""The schema's revisions, kept by Alembic in the folder `alembic/versions` ("0001".."0010"), and the bridge
 from release 0.1, whose numbered migrations were recorded in the table `schema_migrations`.
 
 Reading the version is a plain query; Alembic is imported only when a revision is to be applied (or a release
@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 if TYPE_CHECKING:
     from alembic.config import Config
 
-HEAD = 9  # the newest revision in alembic/versions; tests/test_migrations.py checks that Alembic agrees
+HEAD = 10  # the newest revision in alembic/versions; tests/test_migrations.py checks that Alembic agrees
 SCRIPTS = Path(__file__).resolve().parent / "alembic"
 
 # Release 0.1's record of its migrations, read once to stamp the matching revision; left in place afterwards.

@@ -99,6 +99,7 @@ registrants = sa.Table(
     sa.Column("cancel_reason", sa.String(32)),  # removed-from-csv, organizer, zoom
     sa.Column("zoom_status", sa.String(16)),  # approved, cancelled (what Zoom has)
     sa.Column("survey_token", sa.String(32)),  # the `{token}` in this person's survey link
+    sa.Column("language", sa.String(8)),  # ja or en: this person's mail language (None: the seminar's)
     sa.UniqueConstraint("event_id", "email", name="uq_registrants_event_email"),
 )
 
@@ -178,6 +179,9 @@ zoom_meetings = sa.Table(
     sa.Column("registration_url", sa.Text),
     sa.Column("host_email", sa.String(320)),
     sa.Column("synced_hash", sa.String(64)),
+    sa.Column("recording_url", sa.Text),  # the cloud recording's share link, once Zoom has processed it
+    sa.Column("recording_passcode", sa.String(100)),
+    sa.Column("recording_fetched_at", UTCDateTime),
     sa.Column("lease_owner", sa.String(100)),
     sa.Column("lease_until", UTCDateTime),
     sa.Column("created_at", UTCDateTime, nullable=False),

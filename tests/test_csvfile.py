@@ -221,7 +221,7 @@ def test_unknown_role_names_the_allowed_ones(tmp_path):
     with pytest.raises(InputError) as err:
         read_registrants(path, columns={"mail": "メールアドレス"}, source="list.csv")
     assert str(err.value) == ("list.csv: unknown column role 'mail' in [registrants.columns]; the roles are: "
-                              "email, name, family_name, given_name, organization, department")
+                              "email, name, family_name, given_name, organization, department, language")
 
 
 def test_repeated_and_empty_headers(tmp_path):

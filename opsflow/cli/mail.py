@@ -156,24 +156,24 @@ class _progress:
 )
 @click.pass_obj
 def preview(app, event: str, kind: str, to: str | None, fmt: str) -> None:
-    """Show a mail as one recipient would get it; nothing is sent or recorded.
+    """Show a mail as one recipient would get it, in their language; nothing is sent or recorded.
 
     \b
     Example:
         opsflow preview example-seminar invitation
         opsflow preview example-seminar mail.reminder.1h --format eml > reminder.eml
     """
-    from opsflow.mail.send import preview_message
+    from opsflow.mail.send import preview_in_language
 
     store = app.store()
-    message = preview_message(store, app.settings, app.stored_event(store, event), kind, now(), to)
+    message, language = preview_in_language(store, app.settings, app.stored_event(store, event), kind, now(), to)
     if fmt == "eml":
         click.echo(message.as_bytes(), nl=False)
         return
     part = message.get_body(preferencelist=("plain",) if fmt == "text" else ("html",))
     assert part is not None  # build_message always writes a text and an HTML part
     if fmt == "text":
-        click.echo(f"Subject: {message['Subject']}\nTo: {message['To']}\n")
+        click.echo(f"Subject: {message['Subject']}\nTo: {message['To']}\nLanguage: {language}\n")
     click.echo(part.get_content(), nl=False)
 
 

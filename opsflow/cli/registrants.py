@@ -70,7 +70,8 @@ def import_(app, event: str, file: Path | None, dry_run: bool, as_json: bool) ->
 @csv_option("Write the list as CSV to this file (UTF-8 with BOM, opens in Excel).")
 @click.pass_obj
 def list_(app, event: str, as_json: bool, csv_path: str | None) -> None:
-    """List everyone registered, active and cancelled, with the join link each one gets.
+    """List everyone registered, active and cancelled, with the join link each one gets and the
+    language they are mailed in (their own from the CSV or Zoom's form, else the seminar's).
 
     \b
     Example:
@@ -81,7 +82,11 @@ def list_(app, event: str, as_json: bool, csv_path: str | None) -> None:
     from opsflow.registrants.roster import list_people
 
     check_one_stdout(csv_path, as_json)
-    people = list_people(app.store(), event)
+    store = app.store()
+    people = list_people(store, event)
+    if people:  # the seminar's language for those who chose none
+        seminar = app.stored_event(store, event).spec.event.language
+        people = [{**p, "chosen_language": p["language"], "language": p["language"] or seminar} for p in people]
     if csv_path is not None:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
@@ -94,7 +99,16 @@ def list_(app, event: str, as_json: bool, csv_path: str | None) -> None:
         shown = [
             {
                 k: p[k]
-                for k in (*LIST_COLUMNS, "family_name", "given_name", "fields", "cancel_reason", "zoom_registrant_id")
+                for k in (
+                    *LIST_COLUMNS,
+                    "family_name",
+                    "given_name",
+                    "fields",
+                    "cancel_reason",
+                    "zoom_registrant_id",
+                    "language",
+                    "chosen_language",
+                )
             }
             for p in people
         ]
@@ -217,6 +231,8 @@ def sync(app, event: str, as_json: bool) -> None:
         )
         for host in synced.skipped_hosts:
             click.echo(f"  {host}: not registered (a host of the meeting)")
+        for warning in synced.warnings:
+            click.echo(f"Warning: {warning}", err=True)
 
 
 @registrants.command()
@@ -337,11 +353,12 @@ def _print_people(people: list[dict]) -> None:
         out.print("No registrants yet: run `opsflow registrants import EVENT`.")
         return
     table = Table(show_edge=False, pad_edge=False, box=None)
-    for column in ("email", "name", "organization", "status", "source", "zoom link"):
+    for column in ("email", "name", "organization", "status", "source", "zoom link", "lang"):
         table.add_column(column, no_wrap=True)
     for p in people:
         link = "personal" if p["join_url"] else ("meeting" if p["join_link"] else "-")
-        table.add_row(*(escape(v) for v in (p["email"], p["name"], p["organization"], p["status"], p["source"], link)))
+        values = (p["email"], p["name"], p["organization"], p["status"], p["source"], link, p["language"])
+        table.add_row(*(escape(v) for v in values))
     out.print(table)
     active = sum(p["status"] == "active" for p in people)
     out.print(f"{active} active, {len(people) - active} cancelled")

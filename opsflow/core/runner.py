@@ -424,6 +424,7 @@ def _registrants_sync(ctx: RunContext, event: Event, step) -> str:
         parts.append(f"{len(imported.added)} added, {len(imported.cancelled)} cancelled")
     if synced:
         parts.append(f"{synced.registered} registered with Zoom")
+        parts += synced.warnings  # a language answer not understood: the organizer sees whose
     return "; ".join(parts)
 
 

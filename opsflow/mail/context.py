@@ -28,10 +28,16 @@ SAMPLE_RECIPIENT_EN = {**SAMPLE_RECIPIENT, "name": "Taro Yamada", "organization"
 
 
 def event_context(
-    event: Event, meeting: dict | None, *, previous: tuple[datetime, datetime] | None = None, ics_attached: bool = False
+    event: Event,
+    meeting: dict | None,
+    *,
+    previous: tuple[datetime, datetime] | None = None,
+    ics_attached: bool = False,
+    language: str | None = None,
 ) -> dict[str, Any]:
+    """The seminar as templates see it, its dates written in `language` (default: the seminar's)."""
     spec = event.spec.event
-    language = spec.language
+    language = language or spec.language
     local_start, local_end = event.local(event.start_at), event.local(event.end_at)
     # The meeting only once Zoom has created it: None otherwise, so that mypy sees the narrowing.
     created = meeting if meeting is not None and meeting.get("state") == "created" else None
@@ -85,13 +91,16 @@ def survey_url(template: str | None, recipient: dict, token: str = "") -> str | 
     return out
 
 
-def message_context(kind: str, event: Event, send_at: datetime) -> dict[str, Any]:
+def message_context(kind: str, event: Event, send_at: datetime, language: str | None = None) -> dict[str, Any]:
+    """What a message says of its own sending (the start as seen from `send_at`), in `language`
+    (default: the seminar's)."""
+    language = language or event.spec.event.language
     local_days = (event.local(event.start_at).date() - event.local(send_at).date()).days
     return {
         "kind": kind,
         "when": reminder_when(send_at, event.start_at, event.tz),
         "days_before": local_days,
-        "start_text": start_text(send_at, event.start_at, event.tz, event.spec.event.language),
+        "start_text": start_text(send_at, event.start_at, event.tz, language),
     }
 
 
@@ -108,14 +117,15 @@ def build_context(
     summary: dict | None = None,
     alert: dict | None = None,
     token: str = "",
+    language: str | None = None,
 ) -> dict[str, Any]:
-    """Everything one message of `kind` to `recipient` needs."""
+    """Everything one message of `kind` to `recipient` needs, in `language` (default: the seminar's)."""
     person = recipient_context(recipient, meeting)
     return {
-        "event": event_context(event, meeting, previous=previous, ics_attached=ics_attached),
+        "event": event_context(event, meeting, previous=previous, ics_attached=ics_attached, language=language),
         "recipient": person,
         "organizer": organizer_context(settings),
-        "message": message_context(kind, event, send_at),
+        "message": message_context(kind, event, send_at, language),
         "survey": survey_context(kind, event.spec.survey, person, token),
         "summary": summary,
         "alert": alert,
@@ -171,9 +181,13 @@ def sample_alert(event: Event) -> dict[str, Any]:
     }
 
 
-def sample_context(kind: str, event: Event, settings: Settings, meeting: dict | None = None) -> dict[str, Any]:
-    """A realistic context for checking and previewing templates without real recipients."""
-    recipient = SAMPLE_RECIPIENT if event.spec.event.language == "ja" else SAMPLE_RECIPIENT_EN
+def sample_context(
+    kind: str, event: Event, settings: Settings, meeting: dict | None = None, *, language: str | None = None
+) -> dict[str, Any]:
+    """A realistic context for checking and previewing templates without real recipients (in
+    `language`, default the seminar's)."""
+    language = language or event.spec.event.language
+    recipient = SAMPLE_RECIPIENT if language == "ja" else SAMPLE_RECIPIENT_EN
     sample_meeting = meeting or {
         "state": "created",
         "join_url": "https://zoom.us/j/88231635078?pwd=SAMPLE",
@@ -194,4 +208,5 @@ def sample_context(kind: str, event: Event, settings: Settings, meeting: dict | 
         summary=sample_summary() if kind == "summary" else None,
         alert=sample_alert(event) if kind == "alert" else None,
         token="sample-token",
+        language=language,
     )

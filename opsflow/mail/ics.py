@@ -67,8 +67,10 @@ def ics_template(
     sequence: int,
     now: datetime,
     cancelled: bool = False,
+    language: str | None = None,
 ) -> IcsTemplate:
-    """The seminar's .ics, built once; `join_url` is the meeting's shared link (None without a meeting)."""
+    """The seminar's .ics, built once (per language); `join_url` is the meeting's shared link (None
+    without a meeting); `language` is the DESCRIPTION's (default: the seminar's)."""
     token = f"opsflowjoinlink{secrets.token_hex(8)}" if join_url else None
     data = _calendar(
         event,
@@ -78,6 +80,7 @@ def ics_template(
         sequence=sequence,
         now=now,
         cancelled=cancelled,
+        language=language or event.spec.event.language,
     )
     return IcsTemplate(_split(data, token), token, join_url)
 
@@ -91,6 +94,7 @@ def event_ics(
     sequence: int,
     now: datetime,
     cancelled: bool = False,
+    language: str | None = None,
 ) -> bytes:
     """An .ics file for the seminar with `join_url` (METHOD:PUBLISH, or CANCEL when it is cancelled)."""
     template = ics_template(
@@ -101,6 +105,7 @@ def event_ics(
         sequence=sequence,
         now=now,
         cancelled=cancelled,
+        language=language,
     )
     return template.render()
 
@@ -149,10 +154,11 @@ def _calendar(
     sequence: int,
     now: datetime,
     cancelled: bool,
+    language: str,
 ) -> bytes:
     """The calendar as RFC 5545 writes it, line by line (what icalendar wrote before, without loading
     icalendar for every send): TEXT values escaped, the URL as it is, each line folded."""
-    labels = LABELS.get(event.spec.event.language, LABELS["en"])
+    labels = LABELS.get(language, LABELS["en"])
     description = []
     if link:
         description.append(f"{labels['link']}: {link}")

@@ -20,7 +20,9 @@ from opsflow.core.config import Settings
 from opsflow.core.errors import InputError, NotFoundError
 from opsflow.core.jobspec import Event
 from opsflow.mail.context import (
+    SAMPLE_EMAIL,
     SAMPLE_RECIPIENT,
+    SAMPLE_RECIPIENT_EN,
     event_context,
     message_context,
     organizer_context,
@@ -37,7 +39,17 @@ REGISTRANT_KINDS = ("invitation", "reminder", "change", "cancellation")
 ICS_KINDS = ("invitation", "reminder", "change", "cancellation")
 PREVIEW_SENDER = "opsflow <opsflow@localhost>"
 # what a message needs of a registrant (recipient_context, survey_context)
-PERSON_COLUMNS = ("email", "name", "organization", "department", "fields_json", "join_url", "survey_token")
+PERSON_COLUMNS = (
+    "email",
+    "name",
+    "organization",
+    "department",
+    "fields_json",
+    "join_url",
+    "survey_token",
+    "language",
+)
+LANGUAGES = ("ja", "en")  # the languages a registrant can be mailed in (templates/ja, templates/en)
 
 
 @dataclass(frozen=True)
@@ -138,8 +150,22 @@ class RosterRecipients(Recipients):
         return db.active_registrants_among(conn, self.event_id, emails, invited=self.invited)
 
 
+@dataclass(frozen=True)
+class Language:
+    """What every recipient mailed in one language shares, prepared once per batch: the templates,
+    the seminar's and the message's variables (dates written in that language), the .ics."""
+
+    code: str
+    renderer: Renderer
+    event: dict
+    message: dict
+    ics: IcsTemplate | None
+
+
 class MessageFactory:
-    """Builds the message for one recipient; the template and the .ics are prepared once per batch."""
+    """Builds the message for one recipient; the templates and the .ics are prepared once per batch,
+    once for each language the registrants are mailed in, and each person's message is rendered in
+    their own language (`registrants.language`, else the seminar's). Staff mails are in the seminar's."""
 
     def __init__(
         self,
@@ -167,8 +193,6 @@ class MessageFactory:
         if target.kind == "change" and self.event_row["previous_start_at"]:
             previous = (self.event_row["previous_start_at"], self.event_row["previous_end_at"])
         self.previous = previous
-        # the .ics is built once; each recipient's copy carries their own join link (see __call__)
-        self.ics = self._ics() if target.kind in ICS_KINDS else None
         self.attachments: tuple[Attachment, ...] = ()
         self.summary = None
         self.alert: dict | None = None
@@ -178,12 +202,50 @@ class MessageFactory:
             stage = "survey" if target.message_key.endswith(".survey") else "report"
             self.summary, self.attachments = staff_summary(store, event, stage)
         self._cache: dict[str, dict] = {}
-        # what every recipient shares, computed once per batch
-        self._event = event_context(event, self.meeting, previous=self.previous, ics_attached=target.kind in ICS_KINDS)
+        # what every recipient shares, computed once per batch (and per language)
         self._organizer = organizer_context(settings)
-        self._message = message_context(target.kind, event, send_at)
+        self.language = event.spec.event.language
+        self._languages: dict[str, Language] = {}
+        self.ics = self._prepare(self.language, self.renderer).ics
+        if target.kind not in STAFF_KINDS:
+            with store.read() as conn:
+                chosen = db.registrant_languages(conn, event.id)
+            for code in sorted(chosen & set(LANGUAGES) - {self.language}):
+                self._check(self._prepare(code))  # a template error stops the batch before anything is sent
 
-    def _ics(self) -> IcsTemplate:
+    def _prepare(self, code: str, renderer: Renderer | None = None) -> Language:
+        """The batch's templates, variables and .ics in language `code`, prepared on first use."""
+        prepared = self._languages.get(code)
+        if prepared is None:
+            ics_attached = self.target.kind in ICS_KINDS
+            prepared = self._languages[code] = Language(
+                code,
+                renderer or renderer_for(code, _event_templates(self.event), self.settings.templates_dir),
+                event_context(
+                    self.event, self.meeting, previous=self.previous, ics_attached=ics_attached, language=code
+                ),
+                message_context(self.target.kind, self.event, self.send_at, code),
+                # the .ics is built once; each recipient's copy carries their own join link (see __call__)
+                self._ics(code) if ics_attached else None,
+            )
+        return prepared
+
+    def _check(self, language: Language) -> None:
+        """Render the batch's kind in `language` for a sample person: the send checks the first
+        recipient's message before anything is claimed, and this the other language's templates."""
+        sample = {**(SAMPLE_RECIPIENT if language.code == "ja" else SAMPLE_RECIPIENT_EN), "language": language.code}
+        language.renderer.render(self.target.kind, self.context(SAMPLE_EMAIL, sample, language))
+
+    def language_of(self, person: dict) -> Language:
+        """The prepared language a person is mailed in: their own, else the seminar's (always the
+        seminar's for staff mails)."""
+        code = person.get("language")
+        if not code or code not in LANGUAGES or self.target.kind in STAFF_KINDS:
+            code = self.language
+        # prepared already, unless chosen after the batch began (by an import running alongside)
+        return self._languages.get(code) or self._prepare(code)
+
+    def _ics(self, language: str) -> IcsTemplate:
         meeting = self.meeting if self.meeting and self.meeting.get("state") == "created" else None
         return ics_template(
             self.event,
@@ -193,6 +255,7 @@ class MessageFactory:
             sequence=self.event_row["sequence"],
             now=self.send_at,
             cancelled=self.target.kind == "cancellation",
+            language=language,
         )
 
     def prefetch(self, emails: list[str]) -> None:
@@ -227,14 +290,15 @@ class MessageFactory:
             self._cache[email] = row
         return row
 
-    def context(self, email: str, person: dict | None = None) -> dict:
+    def context(self, email: str, person: dict | None = None, language: Language | None = None) -> dict:
         person = person or self.person(email)
         recipient = recipient_context(person, self.meeting)
+        language = language or self.language_of(person)
         return {
-            "event": self._event,
+            "event": language.event,
             "recipient": recipient,
             "organizer": self._organizer,
-            "message": self._message,
+            "message": language.message,
             "survey": survey_context(
                 self.target.kind, self.event.spec.survey, recipient, person.get("survey_token") or ""
             ),
@@ -244,11 +308,12 @@ class MessageFactory:
 
     def __call__(self, email: str) -> Outgoing:
         person = self.person(email)
-        context = self.context(email, person)
-        rendered = self.renderer.render(self.target.kind, context)
+        language = self.language_of(person)
+        context = self.context(email, person, language)
+        rendered = language.renderer.render(self.target.kind, context)
         attachments = self.attachments
-        if self.ics is not None:  # the link the body gives this person, so the calendar entry matches it
-            ics = self.ics.render(context["recipient"]["join_url"])
+        if language.ics is not None:  # the link the body gives this person, so the calendar entry matches it
+            ics = language.ics.render(context["recipient"]["join_url"])
             attachments = (Attachment("seminar.ics", "text/calendar", ics), *attachments)
         return build_message(
             rendered,
@@ -416,7 +481,15 @@ def preview_message(
 ) -> EmailMessage:
     """The message `name` as one recipient would get it (the first active registrant by default, or a
     sample person when there is nobody yet). Sends and records nothing."""
+    return preview_in_language(store, settings, event, name, now, to)[0]
+
+
+def preview_in_language(
+    store: Store, settings: Settings, event: Event, name: str, now: datetime, to: str | None = None
+) -> tuple[EmailMessage, str]:
+    """`preview_message`, and the language the recipient is mailed in (ja or en)."""
     target = resolve_target(store, event, name)
+
     factory = MessageFactory(store, settings, event, target, now, preview=True)
     if to is None:
         people = recipients_for(store, event, target) or recipients_for(store, event, Target("", "invitation"))
@@ -426,7 +499,9 @@ def preview_message(
             factory._cache[SAMPLE_EMAIL] = dict(SAMPLE_RECIPIENT)
             people = [SAMPLE_EMAIL]
         to = people[0]
-    return message_from_bytes(factory(to.strip().lower()).as_bytes(), policy=default)
+    address = to.strip().lower()
+    message = message_from_bytes(factory(address).as_bytes(), policy=default)
+    return message, factory.language_of(factory.person(address)).code
 
 
 def check_templates(settings: Settings, event: Event, steps) -> list[str]:
@@ -434,7 +509,13 @@ def check_templates(settings: Settings, event: Event, steps) -> list[str]:
     the first that fails. Returns the kinds checked."""
     from opsflow.mail.context import sample_context
 
-    renderer = renderer_for(event.spec.event.language, _event_templates(event), settings.templates_dir)
+    renderers = [renderer_for(event.spec.event.language, _event_templates(event), settings.templates_dir)]
+    # the other language too when a folder of the seminar's or the user's has its templates: a registrant
+    # may choose it (the built-in set is checked by opsflow's own tests)
+    for code in LANGUAGES:
+        own = [f for f in (_event_templates(event), settings.templates_dir) if f is not None and (f / code).is_dir()]
+        if code != event.spec.event.language and own:
+            renderers.append(renderer_for(code, _event_templates(event), settings.templates_dir))
     kinds = {s.kind.removeprefix("mail.") for s in steps if s.kind.startswith("mail.")}
     kinds |= {"change", "cancellation"} if kinds else set()
     if any(s.kind.startswith("survey.") for s in steps):
@@ -443,8 +524,9 @@ def check_templates(settings: Settings, event: Event, steps) -> list[str]:
         kinds.add("summary")
     if event.spec.summary is not None:
         kinds.add("alert")
-    for kind in sorted(kinds):
-        renderer.render(kind, sample_context(kind, event, settings))
+    for renderer in renderers:
+        for kind in sorted(kinds):
+            renderer.render(kind, sample_context(kind, event, settings, language=renderer.language))
     return sorted(kinds)
 
 

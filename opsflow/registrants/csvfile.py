@@ -28,7 +28,7 @@ from opsflow.registrants.csvtext import (
     without_bom,
 )
 
-ROLES = ("email", "name", "family_name", "given_name", "organization", "department")
+ROLES = ("email", "name", "family_name", "given_name", "organization", "department", "language")
 
 # Default header names per role, best first; compared after `_header_key` (NFKC, lower case, no spaces).
 # "メールアドレス(確認用)" is deliberately absent: a confirmation column stays in `fields`.
@@ -60,7 +60,14 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
         "affiliation",
     ),
     "department": ("部署", "所属部署", "部署名", "課名", "department", "division"),
+    "language": ("言語", "使用言語", "language", "lang"),
 }
+
+# What a language cell may say, compared after NFKC, stripping and lower case: the language's code.
+LANGUAGE_WORDS = {"ja": "ja", "en": "en", "日本語": "ja", "英語": "en", "japanese": "ja", "english": "en"}
+LANGUAGE_HINT = (
+    "write ja or en (日本語, 英語, Japanese and English work too), or leave it blank for the seminar's language"
+)
 
 # Syntax only, no DNS. Local part: no '@', whitespace or control characters. Domain: ASCII labels of
 # letters, digits and inner hyphens, at least one dot, and a top-level label of two or more letters.
@@ -79,6 +86,7 @@ class Person:
     department: str
     fields: dict[str, str]
     row: int
+    language: str = ""  # "ja" or "en" from the language column; "" = the seminar's language
 
 
 @dataclass(frozen=True)
@@ -107,6 +115,7 @@ class ColumnMap:
     given_name: str
     organization: str
     department: str
+    language: str = ""
 
 
 @dataclass(frozen=True)
@@ -187,7 +196,7 @@ class RegistrantsFile:
         self.headers = tuple(headers)
         self.header_row = header_row
         self.columns = ColumnMap(**{role: "" if i is None else headers[i] for role, i in chosen.items()})
-        self._reader = _RowReader(headers, chosen)
+        self._reader = _RowReader(headers, chosen, self.source)
         self.problems: list[RowProblem] = []
         self.blank_rows = 0
         self._emails: set[str] = set()
@@ -282,6 +291,15 @@ def normalise_email(value: str) -> str | None:
     return email if _EMAIL_RE.fullmatch(email) else None
 
 
+def language_code(value: str) -> str | None:
+    """ "ja" or "en" for what a form's language answer says (ja, en, 日本語, 英語, Japanese, English: any
+    case, full-width letters and surrounding spaces tolerated); "" when blank; None when it is none of these."""
+    word = unicodedata.normalize("NFKC", value).strip().lower()
+    if not word:
+        return ""
+    return LANGUAGE_WORDS.get(word)
+
+
 def split_name(name: str) -> tuple[str, str]:
     """(family, given) for Zoom from a display name: split at the first space (U+3000 included);
     a name without a space is all given name, as Zoom's first_name is the one it requires."""
@@ -292,8 +310,9 @@ def split_name(name: str) -> tuple[str, str]:
 class _RowReader:
     """Turns the cells of one non-blank record into a `Person` or a `RowProblem`."""
 
-    def __init__(self, headers: list[str], chosen: dict[str, int | None]) -> None:
+    def __init__(self, headers: list[str], chosen: dict[str, int | None], source: str) -> None:
         self.width = len(headers)
+        self.source = source
         email = chosen["email"]
         assert email is not None  # read_csv refuses a file without an email column before reading rows
         self.email: int = email
@@ -302,12 +321,16 @@ class _RowReader:
         self.given = chosen["given_name"]
         self.organization = chosen["organization"]
         self.department = chosen["department"]
+        self.language = chosen["language"]
+        self.language_header = headers[self.language] if self.language is not None else ""
         used = {i for i in chosen.values() if i is not None}
         self.field_columns = [(i, h) for i, h in enumerate(headers) if i not in used]
 
     def check(self, row: int, cells: list[str]) -> tuple[str, list[str], str, str, str] | RowProblem:
         """(email, the stripped values, name, family name, given name) of a record that holds a person,
-        else what is wrong with it."""
+        else what is wrong with it. A language the row's person cannot be mailed in is no row to skip
+        but an InputError: skipping them would leave someone unregistered, guessing would mail them in
+        a language they did not choose."""
         if len(cells) > self.width:
             extra = [c.strip() for c in cells[self.width :] if c.strip()]
             if extra:
@@ -336,6 +359,13 @@ class _RowReader:
             name = " ".join(part for part in (family, given) if part)
         if not name:
             return RowProblem(row, "no name")
+        if self.language is not None and language_code(values[self.language]) is None:
+            raw = values[self.language]
+            shown = raw if raw.isprintable() else raw.encode("unicode_escape").decode("ascii")
+            raise InputError(
+                f"{self.source} row {row}: {self.language_header} '{shown}' is not a language opsflow "
+                f"mails in; {LANGUAGE_HINT}. Nothing was imported"
+            )
         return email, values, name, family, given
 
     def person(self, row: int, cells: list[str]) -> Person | RowProblem:
@@ -353,6 +383,7 @@ class _RowReader:
             department=_collapse(values[self.department]) if self.department is not None else "",
             fields={header: values[i] for i, header in self.field_columns},
             row=row,
+            language=language_code(values[self.language]) or "" if self.language is not None else "",
         )
 
 

@@ -28,7 +28,7 @@ from opsflow.store import Store
 
 REMOVED_FROM_CSV = "removed-from-csv"
 BY_ORGANIZER = "organizer"
-COMPARED = ("name", "family_name", "given_name", "organization", "department", "fields_json")
+COMPARED = ("name", "family_name", "given_name", "organization", "department", "fields_json", "language")
 CHUNK = 500  # people compared and written at a time
 COMPARED_WITH = ("id", "status", "cancel_reason", *COMPARED)  # what an import reads of a stored person
 
@@ -64,6 +64,7 @@ def person_values(person: Person) -> dict[str, Any]:
         "organization": person.organization,
         "department": person.department,
         "fields_json": json.dumps(person.fields, ensure_ascii=False, sort_keys=True),
+        "language": person.language or None,  # NULL: the seminar's language, whatever it becomes
     }
 
 

@@ -8,13 +8,14 @@ each batch of 30 is recorded as soon as Zoom answers, so a crash loses at most o
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from opsflow import store as db
 from opsflow.core.errors import NotFoundError
 from opsflow.core.jobspec import Event
-from opsflow.registrants.csvfile import normalise_email, split_name
+from opsflow.registrants.csvfile import CANDIDATES, LANGUAGE_HINT, language_code, normalise_email, split_name
 from opsflow.store import Store
 from opsflow.zoom import Zoom
 from opsflow.zoom.api import BATCH_SIZE, Kind
@@ -27,6 +28,7 @@ class SyncReport:
     cancelled: int = 0
     pulled: list[str] = field(default_factory=list)
     skipped_hosts: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # for people: the person's row, and what was done
 
 
 def sync_zoom(store: Store, zoom: Zoom, event: Event, now: datetime) -> SyncReport:
@@ -42,7 +44,7 @@ def sync_zoom(store: Store, zoom: Zoom, event: Event, now: datetime) -> SyncRepo
     kind, meeting_id = meeting["kind"], meeting["meeting_id"]
     hosts = {h.lower() for h in (meeting["host_email"], spec.host, *spec.alternative_hosts) if h and "@" in h}
 
-    _pull(store, zoom, event.id, kind, meeting_id, now, report)
+    _pull(store, zoom, event, kind, meeting_id, now, report)
 
     with store.read() as conn:
         people = db.list_registrants(conn, event.id)
@@ -90,13 +92,14 @@ def sync_zoom(store: Store, zoom: Zoom, event: Event, now: datetime) -> SyncRepo
 
 
 def _pull(
-    store: Store, zoom: Zoom, event_id: str, kind: Kind, meeting_id: int, now: datetime, report: SyncReport
+    store: Store, zoom: Zoom, event: Event, kind: Kind, meeting_id: int, now: datetime, report: SyncReport
 ) -> None:
     """Record Zoom's registrants: links we lack, and people who registered on Zoom's page.
 
     Zoom's list is read in full before the write transaction opens (a slow Zoom must not hold the
     database), and de-duplicated by normalised email (Zoom may list someone twice: in another letter
     case, or on two pages while people register)."""
+    event_id = event.id
     listed: dict[str, dict] = {}
     for registrant in zoom.list_registrants(kind, meeting_id):
         email = normalise_email(registrant.get("email") or "")
@@ -124,6 +127,7 @@ def _pull(
                         "family_name": family,
                         "given_name": given,
                         "source": "zoom",
+                        "language": _answered_language(event, registrant, email, name, report),
                         **link,
                     },
                     now,
@@ -133,6 +137,41 @@ def _pull(
                 db.update_registrant(conn, row["id"], link, now)
         if report.pulled:
             db.reopen_invitations(conn, event_id, now)
+
+
+def _language_titles(event: Event) -> set[str]:
+    """The titles of a registration question that asks for the language, compared as `_title_key`
+    writes them: the CSV's default names (言語, Language, ...) and the job file's column name."""
+    titles = {_title_key(t) for t in CANDIDATES["language"]}
+    columns = event.spec.registrants.columns if event.spec.registrants else None
+    if columns is not None and columns.language:
+        titles.add(_title_key(columns.language))
+    return titles
+
+
+def _title_key(title: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", title).lower().split())
+
+
+def _answered_language(event: Event, registrant: dict, email: str, name: str, report: SyncReport) -> str | None:
+    """The language a person chose in Zoom's registration form (a custom question titled 言語 or
+    Language), None for the seminar's. An answer that is neither ja nor en is no reason to leave them
+    out (they did register): they get the seminar's language, and the sync says so."""
+    titles = _language_titles(event)
+    for question in registrant.get("custom_questions") or []:
+        if not isinstance(question, dict) or _title_key(str(question.get("title") or "")) not in titles:
+            continue
+        answer = str(question.get("value") or "")
+        code = language_code(answer)
+        if code is None:
+            seminar = event.spec.event.language
+            report.warnings.append(
+                f"{email} ({name or 'no name'}), registered on Zoom's page: {question.get('title')} "
+                f"'{answer}' is neither ja nor en: they get mail in the seminar's language ({seminar}); for "
+                f"the other one, add them to the registrants CSV with its language column ({LANGUAGE_HINT})"
+            )
+        return code or None
+    return None
 
 
 def _zoom_person(row) -> dict[str, str]:

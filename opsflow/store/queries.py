@@ -576,6 +576,13 @@ def registrants_by_email(
     return {row["email"]: row for row in conn.execute(query).mappings()}
 
 
+def registrant_languages(conn: Connection, event_id: str) -> set[str]:
+    """The languages the event's active registrants chose (those who chose none are not counted)."""
+    r = registrants.c
+    query = sa.select(r.language).distinct().where(r.event_id == event_id, r.status == "active", r.language.isnot(None))
+    return set(conn.execute(query).scalars())
+
+
 def delivery_counts_by_event(conn: Connection, event_ids: list[str]) -> dict[str, dict[str, int]]:
     """{event id: {state: count}} for several events in one query."""
     d = deliveries.c

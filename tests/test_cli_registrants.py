@@ -96,7 +96,7 @@ def test_list_add_cancel(run, applied):  # noqa: F811
     )
 
     raw = run("registrants", "list", "example-seminar", "--csv").stdout_bytes
-    assert raw.startswith("\ufeffemail,name,organization,department,status,source,join_link\r\n".encode())
+    assert raw.startswith("\ufeffemail,name,organization,department,status,source,join_link,language\r\n".encode())
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
     assert len(rows) == 41 and rows[0]["email"] == "t-yamada@city.kaga.lg.jp" and rows[0]["status"] == "cancelled"
 
@@ -183,7 +183,7 @@ def test_add_and_cancel_json(run, applied):  # noqa: F811
 
 def test_list_csv_to_a_file_or_stdout(run, applied, tmp_path):  # noqa: F811
     run("registrants", "import", "example-seminar")
-    header = "\ufeffemail,name,organization,department,status,source,join_link\r\n".encode()
+    header = "\ufeffemail,name,organization,department,status,source,join_link,language\r\n".encode()
     to_stdout = run("registrants", "list", "example-seminar", "--csv", "-")
     assert to_stdout.exit_code == 0 and to_stdout.stdout_bytes.startswith(header)
     assert len(to_stdout.stdout_bytes.decode("utf-8-sig").splitlines()) == 41

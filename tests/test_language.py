@@ -286,3 +286,30 @@ def test_a_broken_english_template_stops_the_batch_before_anyone_is_mailed(run, 
     assert smtp_sink.received == []
     deliveries = json.loads(run("deliveries", "lang-seminar", "--json", env=env).stdout)
     assert deliveries == []  # nobody claimed: the fixed template sends to everyone
+
+
+def test_someone_added_by_hand_with_a_language(run, tmp_path, env, smtp_sink):  # noqa: F811
+    _seminar(tmp_path, ROWS[:1])
+    assert run("apply", "--now", NOW, env=env).exit_code == 0
+    assert run("registrants", "import", "lang-seminar", env=env).exit_code == 0
+    bad = run("registrants", "add", "lang-seminar", "p@ville.example.fr", "--name", "Pierre", "--language", "fr",
+              env=env)
+    assert (bad.exit_code, bad.stderr) == (
+        2,
+        "Error: --language 'fr' is not a language opsflow mails in; write ja or en (日本語, 英語, Japanese and "
+        "English work too), or leave it blank for the seminar's language\n",
+    )
+    added = run("registrants", "add", "lang-seminar", "j@example.jp", "--name", "John Smith", "--language", "ＥＮ",
+                env=env)
+    assert (added.exit_code, added.stdout) == (0, "j@example.jp added\n")
+    # a later import keeps them (added by hand) and their language
+    assert run("registrants", "import", "lang-seminar", env=env).exit_code == 0
+
+    raw = run("registrants", "list", "lang-seminar", "--csv", env=env).stdout_bytes.decode("utf-8-sig")
+    assert raw.splitlines() == [
+        "email,name,organization,department,status,source,join_link,language",
+        "t-yamada@city.kaga.lg.jp,山田 太郎,石川県加賀市,,active,csv,,ja",
+        "j@example.jp,John Smith,,,active,manual,,en",
+    ]
+    assert run("send", "lang-seminar", "invitation", env=env).exit_code == 0
+    assert _only(smtp_sink, "j@example.jp")["Subject"].startswith("Invitation: ")

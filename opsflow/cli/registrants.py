@@ -15,7 +15,7 @@ from opsflow.cli.common import STDOUT, RolledBack, check_one_stdout, csv_option,
 from opsflow.cli.common import dry_run_option as dry_run
 
 SHOWN_ADDED = 20  # list each added person up to this many; beyond, a count
-LIST_COLUMNS = ("email", "name", "organization", "department", "status", "source", "join_link")
+LIST_COLUMNS = ("email", "name", "organization", "department", "status", "source", "join_link", "language")
 
 
 dry_run_option = dry_run("Show what would change; change nothing.")
@@ -106,7 +106,6 @@ def list_(app, event: str, as_json: bool, csv_path: str | None) -> None:
                     "fields",
                     "cancel_reason",
                     "zoom_registrant_id",
-                    "language",
                     "chosen_language",
                 )
             }
@@ -123,11 +122,25 @@ def list_(app, event: str, as_json: bool, csv_path: str | None) -> None:
 @click.option("--name", required=True, help="Full name, family name first: '山田 太郎'.")
 @click.option("--organization", default="", help="Municipality or organisation.")
 @click.option("--department", default="", help="Department.")
+@click.option(
+    "--language",
+    default=None,
+    metavar="LANG",
+    help="Mail them in ja or en (日本語, 英語, Japanese, English too); default: the seminar's language.",
+)
 @dry_run_option
 @json_option
 @click.pass_obj
 def add(
-    app, event: str, email: str, name: str, organization: str, department: str, dry_run: bool, as_json: bool
+    app,
+    event: str,
+    email: str,
+    name: str,
+    organization: str,
+    department: str,
+    language: str | None,
+    dry_run: bool,
+    as_json: bool,
 ) -> None:
     """Register one person by hand (kept when the CSV is imported again).
 
@@ -137,6 +150,7 @@ def add(
     Example:
         opsflow registrants add example-seminar k-sato@city.example.lg.jp --name '佐藤 健' --organization 加賀市
         opsflow registrants add example-seminar k-sato@city.example.lg.jp --name '佐藤 健' --dry-run
+        opsflow registrants add example-seminar j-smith@city.example.jp --name 'John Smith' --language en
     """
     from opsflow.registrants.roster import add_person
 
@@ -147,7 +161,9 @@ def add(
         dry_run,
         as_json,
         "active",
-        lambda store: add_person(store, event, email, name, now(), organization=organization, department=department),
+        lambda store: add_person(
+            store, event, email, name, now(), organization=organization, department=department, language=language
+        ),
     )
 
 

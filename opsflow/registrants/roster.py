@@ -16,11 +16,13 @@ from typing import Any
 from opsflow import store as db
 from opsflow.core.errors import InputError, NotFoundError
 from opsflow.registrants.csvfile import (
+    LANGUAGE_HINT,
     CsvRead,
     Duplicate,
     Person,
     RegistrantsFile,
     RowProblem,
+    language_code,
     normalise_email,
     split_name,
 )
@@ -159,14 +161,26 @@ def _chunks(people: Iterable[Person], size: int) -> Iterator[list[Person]]:
 
 
 def add_person(
-    store: Store, event_id: str, email: str, name: str, now: datetime, *, organization: str = "", department: str = ""
+    store: Store,
+    event_id: str,
+    email: str,
+    name: str,
+    now: datetime,
+    *,
+    organization: str = "",
+    department: str = "",
+    language: str | None = None,
 ) -> str:
-    """Register one person by hand (source `manual`); returns what happened, for people."""
+    """Register one person by hand (source `manual`); returns what happened, for people. `language`
+    (ja, en, 日本語, ...) is the one they are mailed in; None keeps theirs (the seminar's for someone new)."""
     address = normalise_email(email)
     if address is None:
         raise InputError(f"{email!r} is not a valid email address")
     if not name.strip():
         raise InputError("give the person's name with --name, e.g. --name '山田 太郎'")
+    code = language_code(language) if language is not None else None
+    if language is not None and not code:
+        raise InputError(f"--language {language!r} is not a language opsflow mails in; {LANGUAGE_HINT}")
     family, given = split_name(name)
     values = {
         "name": " ".join(name.split()),
@@ -175,6 +189,8 @@ def add_person(
         "organization": organization.strip(),
         "department": department.strip(),
     }
+    if code:
+        values["language"] = code
     with store.begin() as conn:
         _require_event(conn, event_id)
         db.lock_event(conn, event_id)

@@ -7,4 +7,5 @@ so that `quick` (cron's fast path) loads no click.
 - `common`: what the commands share: the time, `--json`, `--dry-run`, `--csv`, dry-run stores.
 - `views`: what the commands print: data for `--json`, tables and text for people.
 - `zoom`, `registrants`, `mail`, `after`, `runner`: the command groups of each capability.
+- `speakers`: `opsflow speakers`, each speaker's email, mails and panelist link.
 """

@@ -27,7 +27,9 @@ def send(app, event: str, kind: str, to: str | None, dry_run: bool, resend: bool
 
     KIND is invitation, reminder, change, cancellation, survey (the survey to attendees and the
     follow-up to those who did not attend), survey_reminder, summary, or a step key such as
-    mail.reminder.1d. Each person gets one message, never two: the ledger remembers who had what.
+    mail.reminder.1d; the speakers' mails are speakers.request, speakers.rehearsal,
+    speakers.materials and speakers.thanks. Each person gets one message, never two: the ledger
+    remembers who had what.
     Exit code 1 when a recipient failed or a delivery is ambiguous (see `opsflow deliveries`).
 
     \b
@@ -35,12 +37,18 @@ def send(app, event: str, kind: str, to: str | None, dry_run: bool, resend: bool
         opsflow send example-seminar invitation --dry-run
         opsflow send example-seminar mail.reminder.1d
         opsflow send example-seminar invitation --to t-yamada@city.kaga.lg.jp --resend
+        opsflow send publitech-2027-01 speakers.request --dry-run
     """
     from opsflow.mail.ledger import BatchStopped
     from opsflow.mail.send import send_mail
 
     store = app.store()
     stored = app.stored_event(store, event)
+    from opsflow.mail.speakers import speaker_step
+
+    if speaker_step(kind) is not None:  # a speaker mail ([speakers]): its own module, its own recipients
+        _send_speakers(app, store, stored, kind, to=to, resend=resend, dry_run=dry_run, as_json=as_json)
+        return
     try:
         if kind in ("survey", "survey.send"):  # two messages: the survey to attendees, the follow-up to the others
             from opsflow.after.survey import send_survey  # (with requests, for the answers: only when needed)
@@ -75,6 +83,43 @@ def send(app, event: str, kind: str, to: str | None, dry_run: bool, resend: bool
     for report in [] if as_json else reports:
         _print_report(event, report, dry_run)
     if any(r.has_failures for r in reports) and not dry_run:
+        sys.exit(1)
+
+
+def _send_speakers(app, store, event, kind: str, *, to, resend: bool, dry_run: bool, as_json: bool) -> None:
+    """`opsflow send EVENT speakers.request` (and the other speaker mails): the batch, and what the
+    speakers are on a webinar."""
+    from opsflow.cli.views import batch_data
+    from opsflow.mail.ledger import BatchStopped
+    from opsflow.mail.speakers import send_speakers
+
+    try:
+        with _progress(as_json or dry_run) as progress:
+            done = send_speakers(
+                store,
+                app.settings,
+                event,
+                kind,
+                now(),
+                to=to,
+                resend=resend,
+                dry_run=dry_run,
+                make_zoom=app.zoom,
+                progress=progress,
+            )
+    except BatchStopped as exc:
+        if not as_json:
+            _print_report(event.id, exc.report, dry_run)
+        raise
+    if as_json:
+        data = batch_data(done.report, dry_run)
+        data["panelists"] = done.panelists.as_dict() if done.panelists is not None else None
+        print_json(data)
+    else:
+        if done.panelists is not None:
+            click.echo(f"{event.id}: webinar {done.panelists.webinar_id}: {done.panelists.text()}")
+        _print_report(event.id, done.report, dry_run)
+    if done.report.has_failures and not dry_run:
         sys.exit(1)
 
 
@@ -162,11 +207,17 @@ def preview(app, event: str, kind: str, to: str | None, fmt: str) -> None:
     Example:
         opsflow preview example-seminar invitation
         opsflow preview example-seminar mail.reminder.1h --format eml > reminder.eml
+        opsflow preview publitech-2027-01 speakers.thanks
     """
     from opsflow.mail.send import preview_in_language
+    from opsflow.mail.speakers import preview_speaker, speaker_step
 
     store = app.store()
-    message, language = preview_in_language(store, app.settings, app.stored_event(store, event), kind, now(), to)
+    stored = app.stored_event(store, event)
+    if speaker_step(kind) is not None:  # a speaker's mail, in the seminar's language (the first speaker by default)
+        message, language = preview_speaker(store, app.settings, stored, kind, now(), to, app.zoom)
+    else:
+        message, language = preview_in_language(store, app.settings, stored, kind, now(), to)
     if fmt == "eml":
         click.echo(message.as_bytes(), nl=False)
         return

@@ -269,6 +269,7 @@ from opsflow.cli.after import report, series, summary, survey  # noqa: E402  (th
 from opsflow.cli.mail import deliveries, preview, send  # noqa: E402
 from opsflow.cli.registrants import registrants  # noqa: E402
 from opsflow.cli.runner import demo, doctor, run_due, scheduler  # noqa: E402
+from opsflow.cli.speakers import speakers  # noqa: E402
 from opsflow.cli.zoom import zoom  # noqa: E402
 
 for _command in (
@@ -277,6 +278,7 @@ for _command in (
     send,
     preview,
     deliveries,
+    speakers,
     report,
     survey,
     summary,

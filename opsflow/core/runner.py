@@ -44,9 +44,20 @@ DEADLINES = {
     "registrants.sync": timedelta(days=7),
     "report.fetch": timedelta(hours=24),
     "summary.staff": timedelta(days=2),
+    # a speaker's request waits for Zoom's panelists: staff hear within a day, not at the start
+    "speakers.request": timedelta(days=1),
+    "speakers.thanks": timedelta(days=2),
 }
 DEFAULT_DEADLINE = timedelta(hours=12)
-REMINDER_KINDS = ("mail.invitation", "mail.reminder", "mail.change")  # useless once the seminar has started
+# useless once the seminar has started
+REMINDER_KINDS = (
+    "mail.invitation",
+    "mail.reminder",
+    "mail.change",
+    "speakers.request",
+    "speakers.rehearsal",
+    "speakers.materials",
+)
 WARNING_STATES = ("failed", "missed", "blocked")
 QUIET_REPEATS = ("waiting", "blocked")  # said again unchanged at the next wake: logged at DEBUG only
 
@@ -338,6 +349,8 @@ def _deadline(step, event: Event) -> datetime:
     """Until when a step may be retried: a mail to registrants until the seminar starts (it is useful
     until then, even when found late); any other step for a time per kind after it was due."""
     if step["kind"] in REMINDER_KINDS:
+        if step["kind"] in DEADLINES:
+            return min(event.start_at, step["due_at"] + DEADLINES[step["kind"]])
         return event.start_at
     return step["due_at"] + DEADLINES.get(step["kind"], DEFAULT_DEADLINE)
 
@@ -393,6 +406,10 @@ def _alert(ctx: RunContext, event: Event, key: str, state: str, error: str, *, l
 
 def _describe_dry_run(ctx: RunContext, event: Event, step) -> str:
     kind = step["kind"]
+    if kind.startswith("speakers."):
+        from opsflow.mail.speakers import addressed_speakers
+
+        return f"would mail {len(addressed_speakers(event))} speakers"
     if kind.startswith("mail.") or kind in ("survey.remind", "summary.staff"):
         from opsflow.mail.send import planned_recipients
 
@@ -460,6 +477,18 @@ def _survey_remind(ctx: RunContext, event: Event, step) -> str:
     return f"{len(report.sent)} sent"
 
 
+def _speakers(ctx: RunContext, event: Event, step) -> str:
+    """A speaker mail ([speakers]); for a webinar the request first makes the speakers panelists (a Zoom
+    failure there is retried like any Zoom step, and nothing is mailed until it is done)."""
+    from opsflow.mail.speakers import send_speakers
+
+    done = send_speakers(
+        ctx.store, ctx.settings, event, step["key"], ctx.now, make_zoom=ctx.make_zoom, should_stop=ctx.should_stop
+    )
+    message = f"{len(done.report.sent)} sent"
+    return f"{message}; {done.panelists.text()}" if done.panelists is not None else message
+
+
 def _summary(ctx: RunContext, event: Event, step) -> str:
     from opsflow.mail.send import send_mail
 
@@ -478,4 +507,8 @@ ACTIONS: dict[str, Callable[[RunContext, Event, Any], str]] = {
     "survey.send": _survey_send,
     "survey.remind": _survey_remind,
     "summary.staff": _summary,
+    "speakers.request": _speakers,
+    "speakers.rehearsal": _speakers,
+    "speakers.materials": _speakers,
+    "speakers.thanks": _speakers,
 }

@@ -8,4 +8,5 @@ speaks SMTP (`transport`).
 - `context`: the variables a template sees.
 - `message`: one MIME message per person, plain text first.
 - `ics`: the seminar as an iCalendar attachment.
+- `speakers` (a package): the speakers' own mails, and their panelist links on a webinar.
 """

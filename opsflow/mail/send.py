@@ -527,7 +527,9 @@ def check_templates(settings: Settings, event: Event, steps) -> list[str]:
     for renderer in renderers:
         for kind in sorted(kinds):
             renderer.render(kind, sample_context(kind, event, settings, language=renderer.language))
-    return sorted(kinds)
+    from opsflow.mail.speakers import check_speaker_templates  # the speakers' own, in the seminar's language
+
+    return sorted(kinds) + check_speaker_templates(renderers[0], settings, event, steps)
 
 
 def _as_dict(row) -> dict | None:

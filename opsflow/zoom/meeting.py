@@ -59,6 +59,8 @@ def meeting_body(event: Event) -> dict[str, Any]:
     }
     if zoom.kind == "meeting":
         settings["registrants_confirmation_email"] = zoom.zoom_emails
+    else:  # the speakers get opsflow's request with their panelist link, not Zoom's own invitation too
+        settings["panelists_invitation_email_notification"] = False
     if zoom.registration:
         settings["registration_type"] = 1
     if zoom.alternative_hosts:

@@ -70,6 +70,8 @@ REPORTS = {  # print what they did or found: --json
     "deliveries resolve",
     "report fetch",
     "report show",
+    "recording fetch",
+    "recording show",
     "survey import",
     "summary",
     "series",
@@ -94,6 +96,7 @@ CHANGES = {  # change the database, Zoom or someone's inbox: --dry-run
     "registrants purge",
     "send",
     "deliveries resolve",
+    "recording fetch",
     "summary",
     "run-due",
 }
@@ -116,6 +119,7 @@ READ_ONLY = {
     "report show",
     "report export",
     "report draft",
+    "recording show",
     "series",
     "doctor",
 }

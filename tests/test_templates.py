@@ -70,6 +70,7 @@ def sample_context(language: str, kind: str) -> dict:
         "message": {"kind": kind, "when": "tomorrow", "days_before": 1,
                     "start_text": "明日1月21日(木)18:00" if language == "ja" else "tomorrow, Thursday 21 January, at 18:00 JST"},
         "survey": {"url": SURVEY_URL, "materials_url": MATERIALS_URL, "recording_url": RECORDING_URL,
+                   "recording_passcode": "Ab1+x2Yz",
                    "deadline_text": "2027年1月28日(木)" if language == "ja" else "Thursday, 28 January 2027"},
         "summary": {
             "registrations": 73,
@@ -109,7 +110,8 @@ def sparse_context(language: str, kind: str) -> dict:
                             previous_date_text=None, ics_attached=False)
     context["recipient"].update(name="", organization="", department=None, fields={}, join_url=None)
     context["organizer"].update(name="", contact="")
-    context["survey"].update(url=None, materials_url=None, recording_url=None, deadline_text=None)
+    context["survey"].update(url=None, materials_url=None, recording_url=None, recording_passcode=None,
+                             deadline_text=None)
     if context["summary"]:
         context["summary"].update(by_organization=[], survey=None, chart_cid=None, report_note=None,
                                   average_minutes=None, median_minutes=None, stage="report")

@@ -1,7 +1,7 @@
 """After the seminar: Zoom's participant report fetched, archived and turned into attendance per person.
 
 The report can take Zoom 30 minutes; until then `fetch_report` raises ZoomReportNotReady (transient,
-retried by the runner). Past the deadline it falls back to the past-meeting participants. Zoom deletes
+retried by the runner). Past the deadline it falls back to the past-meeting (or past-webinar) participants. Zoom deletes
 reports after a while, so every raw row is kept in the store.
 """
 
@@ -49,11 +49,11 @@ def fetch_report(store: Store, zoom: Zoom, event: Event, now: datetime) -> Fetch
         if now < event.end_at + REPORT_DEADLINE:
             raise
         try:
-            rows, source = list(zoom.past_participants(meeting_id)), "past_participants"
+            rows, source = list(zoom.past_participants(meeting_id, kind)), "past_participants"
         except ZoomError as exc:
             raise ZoomReportNotReady(
                 f"Zoom has no participant report for {event.id} {REPORT_DEADLINE.seconds // 3600} hours after the "
-                f"end, and no past-meeting participants either ({exc}): check on Zoom that the meeting took place "
+                f"end, and no past-{kind} participants either ({exc}): check on Zoom that the {kind} took place "
                 "(reports need a Pro or higher host)",
                 status=exc.status,
                 code=exc.code,

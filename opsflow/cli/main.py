@@ -267,6 +267,7 @@ def status(app: App, event: str | None, show_all: bool, as_json: bool, now_text:
 
 from opsflow.cli.after import report, series, summary, survey  # noqa: E402  (the group above must exist first)
 from opsflow.cli.mail import deliveries, preview, send  # noqa: E402
+from opsflow.cli.recording import recording  # noqa: E402
 from opsflow.cli.registrants import registrants  # noqa: E402
 from opsflow.cli.runner import demo, doctor, run_due, scheduler  # noqa: E402
 from opsflow.cli.speakers import speakers  # noqa: E402
@@ -280,6 +281,7 @@ for _command in (
     deliveries,
     speakers,
     report,
+    recording,
     survey,
     summary,
     series,

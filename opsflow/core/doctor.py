@@ -13,6 +13,7 @@ ZOOM_SCOPES = {
     "meeting": ("meeting:write", "meeting:read"),
     "webinar": ("webinar:write", "webinar:read"),
     "report": ("report:read",),
+    "recording": ("recording:read",),  # a job file with [recording]
 }
 
 
@@ -105,6 +106,8 @@ def _zoom(settings: Settings, events) -> Check:
     needed = set(ZOOM_SCOPES["report"])
     for event in uses:
         needed |= set(ZOOM_SCOPES[event.spec.zoom.kind])
+        if event.spec.recording is not None:
+            needed |= set(ZOOM_SCOPES["recording"])
     granted = token.scope.split()
     missing = sorted(n for n in needed if not any(g.startswith(n) for g in granted))
     if granted and missing:

@@ -14,6 +14,7 @@ OpsflowError                 base; exit code 1
     ├── ZoomScopeError       the app lacks a scope (code 4700; names the scope)
     ├── ZoomNotFoundError    the meeting, webinar or user does not exist (3001, 1001)
     │   └── ZoomReportNotReady  a report asked for before Zoom has it (3001 after the end)
+    ├── RecordingNotReady    the cloud recording is not there yet, or still processing (transient)
     ├── ZoomPlanError        a paid plan or a permission is needed (code 200)
     ├── ZoomRateLimited      over a rate limit; `retry_at` says when to try again
     ├── ZoomUnavailable      network errors or 5xx that outlasted the retries (transient)
@@ -145,6 +146,12 @@ class ZoomNotFoundError(ZoomError):
 
 class ZoomReportNotReady(ZoomNotFoundError):
     """The participant report is not available yet (Zoom needs up to 30 minutes after the end)."""
+
+    is_transient = True
+
+
+class RecordingNotReady(ZoomError):
+    """Zoom has no cloud recording of the meeting yet (3301), or is still processing its files."""
 
     is_transient = True
 

@@ -352,6 +352,8 @@ def _deadline(step, event: Event) -> datetime:
         if step["kind"] in DEADLINES:
             return min(event.start_at, step["due_at"] + DEADLINES[step["kind"]])
         return event.start_at
+    if step["kind"] == "recording.fetch" and event.spec.recording is not None:  # its own last look
+        return event.resolve(event.spec.recording.until, "recording.until")
     return step["due_at"] + DEADLINES.get(step["kind"], DEFAULT_DEADLINE)
 
 
@@ -363,6 +365,8 @@ def _retry(ctx: RunContext, event: Event, step, error: str, not_before: datetime
     wait = timedelta(0) if ctx.should_stop() else min(RETRY_FIRST * 2 ** (attempts - 1), RETRY_MAX)
     current = ctx.current()
     retry_at = _whole_second(max(current + wait, not_before or current))  # e.g. the first deferred message
+    if step["kind"] == "recording.fetch":  # the last look is at `[recording] until`, not an hour past it
+        retry_at = min(retry_at, _deadline(step, event))
     with ctx.store.begin() as conn:
         db.update_step(
             conn,
@@ -489,6 +493,29 @@ def _speakers(ctx: RunContext, event: Event, step) -> str:
     return f"{message}; {done.panelists.text()}" if done.panelists is not None else message
 
 
+def _recording_fetch(ctx: RunContext, event: Event, step) -> str:
+    """Store the recording's link; while Zoom has none, retried (transient) until `[recording] until`.
+    Then, or on any error that retrying does not mend, the step is missed: the survey goes without the link."""
+    from opsflow.after.recording import fetch_recording_link, missed_message
+    from opsflow.core.errors import RecordingNotReady
+
+    until = _deadline(step, event)
+    try:
+        link = fetch_recording_link(ctx.store, ctx.make_zoom, event, ctx.now)
+    except OpsflowError as exc:
+        transient = isinstance(exc, Busy) or (isinstance(exc, ZoomError) and exc.is_transient)
+        if transient and ctx.now < until:
+            if isinstance(exc, RecordingNotReady):  # the log line says what the step waits for
+                raise RecordingNotReady(f"waits for Zoom's recording: {exc}", code=exc.code) from None
+            raise
+        message = missed_message(event, until, str(exc))
+        with ctx.store.begin() as conn:
+            db.finish_step(conn, event.id, step["key"], "missed", ctx.now, message)
+        _alert(ctx, event, step["key"], "missed", message)
+        return message
+    return f"link {link.action} (`opsflow recording show {event.id}` shows it)"
+
+
 def _summary(ctx: RunContext, event: Event, step) -> str:
     from opsflow.mail.send import send_mail
 
@@ -507,6 +534,7 @@ ACTIONS: dict[str, Callable[[RunContext, Event, Any], str]] = {
     "survey.send": _survey_send,
     "survey.remind": _survey_remind,
     "summary.staff": _summary,
+    "recording.fetch": _recording_fetch,
     "speakers.request": _speakers,
     "speakers.rehearsal": _speakers,
     "speakers.materials": _speakers,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from opsflow.core.config import Settings
 from opsflow.core.jobspec import Event
@@ -126,19 +126,35 @@ def build_context(
         "recipient": person,
         "organizer": organizer_context(settings),
         "message": message_context(kind, event, send_at, language),
-        "survey": survey_context(kind, event.spec.survey, person, token),
+        "survey": survey_context(kind, event.spec.survey, person, token, meeting),
         "summary": summary,
         "alert": alert,
     }
 
 
-def survey_context(kind: str, survey, person: dict, token: str) -> dict[str, Any]:
+def survey_context(kind: str, survey, person: dict, token: str, meeting: dict | None = None) -> dict[str, Any]:
+    recording_url, recording_passcode = recording_link(survey, meeting)
     return {
         "url": _survey_link(kind, survey, person, token),
         "materials_url": survey.materials_url if survey else None,
-        "recording_url": survey.recording_url if survey else None,
+        "recording_url": recording_url,
+        "recording_passcode": recording_passcode,
         "deadline_text": None,
     }
+
+
+def recording_link(survey, meeting: dict | None) -> tuple[str | None, str | None]:
+    """(link, passcode) of the recording for a mail: `[survey] recording_url` as typed wins; else the link
+    `opsflow recording fetch` stored, with its passcode only when the link does not carry it (`pwd=`)."""
+    if survey is not None and survey.recording_url:
+        return survey.recording_url, None
+    url = meeting.get("recording_url") if meeting else None
+    if not url:
+        return None, None
+    passcode = meeting.get("recording_passcode") if meeting else None
+    if passcode and "pwd=" in urlsplit(url).query:
+        passcode = None
+    return url, passcode or None
 
 
 def _survey_link(kind: str, survey, person: dict, token: str) -> str | None:
@@ -194,6 +210,8 @@ def sample_context(
         "meeting_id": 88231635078,
         "passcode": "123456",
     }
+    if meeting is None and event.spec.recording is not None:  # the link `recording.fetch` will have stored
+        sample_meeting.update(recording_url="https://zoom.us/rec/share/SAMPLE", recording_passcode="Ab1+x2Yz")
     week = timedelta(days=7)
     previous = (event.start_at - week, event.end_at - week) if kind == "change" else None
     return build_context(

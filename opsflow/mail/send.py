@@ -300,7 +300,7 @@ class MessageFactory:
             "organizer": self._organizer,
             "message": language.message,
             "survey": survey_context(
-                self.target.kind, self.event.spec.survey, recipient, person.get("survey_token") or ""
+                self.target.kind, self.event.spec.survey, recipient, person.get("survey_token") or "", self.meeting
             ),
             "summary": self.summary,
             "alert": self.alert,

@@ -227,6 +227,14 @@ def _routes() -> list[_Route]:
         lambda w, k, p, q, b: w.attendance.past_participants(p["id"], q),
     )
     add(
+        "GET",
+        "/v2/past_webinars/{id}/participants",
+        WEBINAR,
+        200,
+        "Medium",
+        lambda w, k, p, q, b: w.attendance.past_participants(p["id"], q, kind=k),
+    )
+    add(
         "POST",
         "/v2/webinars/{id}/panelists",
         WEBINAR,
@@ -609,7 +617,10 @@ class FakeZoom:
                 except ValueError:
                     raise ZoomApiError(400, 300, "Request Body should be a valid JSON object.") from None
             result = route.call(self._world, route.kind, params, query, payload)
-            is_list = isinstance(result, dict) and ("next_page_token" in result or "total_records" in result)
+            # a recording's files are a list too (not paged): Zoom has been seen to repeat a row there as well
+            is_list = isinstance(result, dict) and any(
+                key in result for key in ("next_page_token", "total_records", "recording_files")
+            )
             if method == "GET" and is_list:
                 self._odd_page(result)
             reply = self._json_reply(route.status, result if route.status != 204 else None)

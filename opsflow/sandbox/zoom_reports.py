@@ -203,13 +203,15 @@ class Attendance:
         instances = [i for i in self._instances.get(int(value), []) if i.kind is MEETING]
         return {"meetings": [{"uuid": i.uuid, "start_time": format_time(i.started_at)} for i in instances]}
 
-    def past_participants(self, value: str, query: dict[str, str]) -> dict[str, Any]:
-        """GET /past_meetings/{id or uuid}/participants: there as soon as the instance ended."""
-        instance = self._find(MEETING, value)
+    def past_participants(self, value: str, query: dict[str, str], kind: Kind = MEETING) -> dict[str, Any]:
+        """GET /past_meetings|past_webinars/{id or uuid}/participants: there as soon as the instance ended."""
+        instance = self._find(kind, value)
         if instance is None:
-            if value.isdigit() and int(value) in self._state.meetings:
-                raise ZoomApiError(404, 3001, "Meeting ID is invalid or not end.")
-            raise not_found(MEETING, value)
+            if value.isdigit() and int(value) in self._state.items(kind):
+                raise ZoomApiError(
+                    404, 3001, f"{'Meeting' if kind is MEETING else 'Webinar'} ID is invalid or not end."
+                )
+            raise not_found(kind, value)
         rows = []
         for segment, row in self._rows(instance):
             if segment.get("registrant_id"):

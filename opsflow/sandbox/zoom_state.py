@@ -195,6 +195,8 @@ def _check_settings(settings: Any) -> None:
         raise validation_error("settings.approval_type", "Invalid field.")
     if settings.get("registration_type", 1) not in (1, 2, 3):
         raise validation_error("settings.registration_type", "Invalid field.")
+    if settings.get("auto_recording", "none") not in ("local", "cloud", "none"):
+        raise validation_error("settings.auto_recording", "Invalid field.")
 
 
 class Pager:

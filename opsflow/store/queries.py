@@ -759,3 +759,16 @@ def replan_step(conn: Connection, event_id: str, key: str, now: datetime, reason
         ).rowcount
         == 1
     )
+
+
+def store_recording(
+    conn: Connection, event_id: str, url: str, passcode: str, now: datetime, *, replace: bool = False
+) -> bool:
+    """Keep the meeting's cloud recording link (and the passcode people type); False when one was stored
+    already (by another runner) and `replace` is not asked, or the event has no meeting row."""
+    m = zoom_meetings.c
+    statement = zoom_meetings.update().where(m.event_id == event_id)
+    if not replace:
+        statement = statement.where(m.recording_url.is_(None))
+    values = {"recording_url": url, "recording_passcode": passcode, "recording_fetched_at": now, "updated_at": now}
+    return conn.execute(statement.values(**values)).rowcount == 1

@@ -156,9 +156,11 @@ class Zoom(ZoomClient):
         answer = self.request("GET", f"/past_meetings/{encode_id(meeting_id)}/instances", label=MEDIUM) or {}
         return answer.get("meetings") or []
 
-    def past_participants(self, meeting_id_or_uuid: int | str) -> Iterator[dict[str, Any]]:
+    def past_participants(self, meeting_id_or_uuid: int | str, kind: Kind = "meeting") -> Iterator[dict[str, Any]]:
+        """Who joined an ended meeting (`/past_meetings`) or webinar (`/past_webinars`), there at once after
+        the end: the fallback when the participant report never comes."""
         return self.paginate(
-            f"/past_meetings/{encode_id(meeting_id_or_uuid)}/participants", key="participants", label=MEDIUM
+            f"/past_{_plural(kind)}/{encode_id(meeting_id_or_uuid)}/participants", key="participants", label=MEDIUM
         )
 
     def get_recordings(self, meeting_id_or_uuid: int | str) -> dict[str, Any]:

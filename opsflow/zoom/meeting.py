@@ -65,6 +65,8 @@ def meeting_body(event: Event) -> dict[str, Any]:
         settings["registration_type"] = 1
     if zoom.alternative_hosts:
         settings["alternative_hosts"] = ";".join(zoom.alternative_hosts)
+    if event.spec.recording is not None:  # recorded to the cloud, for the link `recording.fetch` sends
+        settings["auto_recording"] = "cloud"
     return {
         "topic": spec.title[:TOPIC_LIMIT],
         "type": 2 if zoom.kind == "meeting" else 5,

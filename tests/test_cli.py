@@ -77,6 +77,7 @@ REPORTS = {  # print what they did or found: --json
     "series",
     "run-due",
     "doctor",
+    "chat test",
 }
 DOCUMENTS = {  # print a document, not a report
     "preview": "a mail",
@@ -99,6 +100,7 @@ CHANGES = {  # change the database, Zoom or someone's inbox: --dry-run
     "recording fetch",
     "summary",
     "run-due",
+    "chat test",
 }
 CHANGES_WITHOUT_DRY_RUN = {  # the library has no dry run for them yet; each is safe to run again
     "registrants sync": "imports (see `registrants import --dry-run`) and registers with Zoom",

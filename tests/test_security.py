@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from opsflow.cli.main import cli
+from opsflow.sandbox.chat import FakeChat
 from opsflow.sandbox.zoom import FakeZoom
 from opsflow.after.webhook import signature, verify_signature
 
@@ -182,7 +183,8 @@ PASSWORDS = {
     "OPSFLOW_LIST_UNSUBSCRIBE": "listPw-Uq8-Fb9Ut",
 }
 WRONG_ZOOM_PASSWORD = "zoomCS-wrong-Uq9-Cz1"
-EVERY_PASSWORD = (*PASSWORDS.values(), "smtpPw-Uq2/Wk4", WRONG_ZOOM_PASSWORD)
+CHAT_TOKEN = "chatTok-Uq10-Hn4Rz"  # the staff chat webhook: its path is the credential
+EVERY_PASSWORD = (*PASSWORDS.values(), "smtpPw-Uq2/Wk4", WRONG_ZOOM_PASSWORD, CHAT_TOKEN)
 
 
 def _with_password(url: str, password: str, user: str = "ops") -> str:
@@ -212,14 +214,15 @@ def test_no_password_of_any_setting_shows_anywhere(cli_run, tmp_path, example_jo
     outbox, event = tmp_path / "outbox", "example-seminar"
     pw = PASSWORDS
     answers = tmp_path / "answers.csv"
-    with FakeZoom(client_secret=pw["OPSFLOW_ZOOM_CLIENT_SECRET"]) as zoom:
+    with FakeZoom(client_secret=pw["OPSFLOW_ZOOM_CLIENT_SECRET"]) as zoom, FakeChat() as chat:
         good = {"OPSFLOW_DATABASE_URL": credential_database,
                 "OPSFLOW_ZOOM_ACCOUNT_ID": zoom.account_id, "OPSFLOW_ZOOM_CLIENT_ID": zoom.client_id,
                 "OPSFLOW_ZOOM_CLIENT_SECRET": pw["OPSFLOW_ZOOM_CLIENT_SECRET"], "OPSFLOW_ZOOM_API_URL": zoom.api_url,
                 "OPSFLOW_ZOOM_OAUTH_URL": zoom.oauth_url, "OPSFLOW_SMTP_URL": f"file:{outbox}",
                 "OPSFLOW_MAIL_FROM": MAIL_FROM, "OPSFLOW_LIST_UNSUBSCRIBE": "mailto:seminar@example.jp",
                 "OPSFLOW_SURVEY_WEBHOOK_URL": _with_password(hook_url, pw["OPSFLOW_SURVEY_WEBHOOK_URL"], "hook"),
-                "OPSFLOW_SURVEY_WEBHOOK_SECRET": pw["OPSFLOW_SURVEY_WEBHOOK_SECRET"]}
+                "OPSFLOW_SURVEY_WEBHOOK_SECRET": pw["OPSFLOW_SURVEY_WEBHOOK_SECRET"],
+                "OPSFLOW_STAFF_WEBHOOK_URL": chat.hook("slack", f"/services/T0/B0/{CHAT_TOKEN}")}
         smtp_login = f"smtp://mailer:{pw['OPSFLOW_SMTP_URL']}@127.0.0.1:{smtp_sink.port}"  # the sink offers no AUTH
         wrong = {  # (what, the setting wrong, a command that reads it, its exit code)
             "smtp login": ({"OPSFLOW_SMTP_URL": smtp_login}, ["send", event, "mail.reminder.1d", "--no-sync"], 1),
@@ -237,6 +240,10 @@ def test_no_password_of_any_setting_shows_anywhere(cli_run, tmp_path, example_jo
                                                             "@127.0.0.1:9/in"}, ["send", event, "survey"], 1),
             "webhook scheme": ({"OPSFLOW_SURVEY_WEBHOOK_URL": f"ftp://hook:{pw['OPSFLOW_SURVEY_WEBHOOK_URL']}"
                                                               "@survey.example.jp/in"}, ["send", event, "survey"], 2),
+            "staff chat scheme": ({"OPSFLOW_STAFF_WEBHOOK_URL": f"ftp://hooks.example.jp/services/{CHAT_TOKEN}"},
+                                  ["chat", "test"], 2),
+            "staff chat down": ({"OPSFLOW_STAFF_WEBHOOK_URL": f"http://127.0.0.1:9/services/T0/B0/{CHAT_TOKEN}"},
+                                ["chat", "test"], 1),
             "zoom secret": ({"OPSFLOW_ZOOM_CLIENT_SECRET": WRONG_ZOOM_PASSWORD},
                             ["zoom", "show", event, "--remote"], 1),
             "zoom api url": ({"OPSFLOW_ZOOM_API_URL": _with_password(zoom.api_url, pw["OPSFLOW_ZOOM_API_URL"])},
@@ -264,7 +271,7 @@ def test_no_password_of_any_setting_shows_anywhere(cli_run, tmp_path, example_jo
                 (["registrants", "sync", event, "--json"], 0), (["registrants", "list", event, "--json"], 0),
                 (["preview", event, "invitation"], 0), (["send", event, "invitation", "--json"], 0),
                 (["deliveries", event, "--json"], 0), (["deliveries", "list", event], 0),
-                (["deliveries", "resolve", event, "--as-sent"], 0),
+                (["deliveries", "resolve", event, "--as-sent"], 0), (["chat", "test", "--json"], 0),
             ]:
                 run("good", args, good, code)
             for what, (change, args, code) in wrong.items():

@@ -17,11 +17,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 
-from opsflow.core.config import MASK, RedactingFilter, Secret
+from opsflow.core.config import MASK, RedactingFilter, Secret, mask_webhook_url, webhook_secret_parts
 from opsflow.core.errors import ChatError, ConfigError
 
 log = logging.getLogger(__name__)
@@ -395,40 +395,10 @@ def _chat_error(
 # --- masking ---------------------------------------------------------------------------------------
 
 
-def mask_webhook_url(url: Secret | str) -> str:
-    """The URL as it may be shown: scheme, host and port, the rest masked (`https://hooks.slack.com/***`)."""
-    try:
-        parts = urlsplit(_reveal(url))
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        return MASK
-    if not parts.scheme or not host:
-        return MASK
-    return f"{parts.scheme}://{host}{port}/{MASK}"
-
-
 def secret_parts(url: Secret | str) -> list[str]:
-    """Every piece of the URL that gives the webhook away, longest first: the whole URL, its path and
-    query, each path tail (`/B000/XXXX`, `/XXXX`) and each long query value (`sig=...`)."""
-    raw = _reveal(url)
-    try:
-        parts = urlsplit(raw)
-    except ValueError:
-        return [raw] if raw else []
-    found = {raw, requests.utils.requote_uri(raw)}
-    path = parts.path.rstrip("/")
-    if parts.query:
-        found |= {f"{path}?{parts.query}", parts.query}
-        found |= {value for _, value in parse_qsl(parts.query) if len(value) >= 12}  # `sig`, not `api-version`
-    while len(path) > 1:
-        found.add(path)
-        found.add(requests.utils.requote_uri(path))
-        path = "/" + path.split("/", 2)[2] if path.count("/") > 1 else ""
-    last = parts.path.rstrip("/").rsplit("/", 1)[-1]
-    if len(last) >= 8:
-        found.add(last)
-    return sorted((p for p in found if len(p) >= 4), key=len, reverse=True)  # "/v1" gives nothing away
+    """Every piece of the URL that gives the webhook away, longest first (see
+    `opsflow.core.config.webhook_secret_parts`, which the settings' log filter uses too)."""
+    return webhook_secret_parts(url)
 
 
 def redact(text: str, secrets: Sequence[str]) -> str:

@@ -205,7 +205,8 @@ def summary(app, event: str, do_send: bool, dry_run: bool, fmt: str, as_json: bo
     """The staff summary: attendance, organizations, deliveries, survey, with a chart and the CSV.
 
     `--json` prints its figures (or, with `--send`, who got it). Each address on the staff list gets
-    it once; `--send` again sends to nobody.
+    it once; `--send` again sends to nobody. With OPSFLOW_STAFF_WEBHOOK_URL set, `--send` also posts
+    its figures to the staff chat, once.
 
     \b
     Example:
@@ -218,11 +219,15 @@ def summary(app, event: str, do_send: bool, dry_run: bool, fmt: str, as_json: bo
     store = app.store()
     stored = app.stored_event(store, event)
     if do_send:
+        from opsflow.after.staff_chat import post_summary
         from opsflow.cli.views import batch_data
 
-        result = send_mail(store, app.settings, stored, "summary", now(), sync=False, dry_run=dry_run)
+        at = now()
+        result = send_mail(store, app.settings, stored, "summary", at, sync=False, dry_run=dry_run)
+        # the staff chat too, when set: once (a post that failed before is tried again)
+        posted = post_summary(store, app.settings, stored, "summary.staff", at, dry_run=dry_run, retry_failed=True)
         if as_json:
-            print_json(batch_data(result, dry_run))
+            print_json({**batch_data(result, dry_run), "chat": posted.as_dict()})
         elif dry_run:
             click.echo(
                 f"(dry run) {event}: summary would go to {len(result.would_send)} "
@@ -232,7 +237,9 @@ def summary(app, event: str, do_send: bool, dry_run: bool, fmt: str, as_json: bo
                 click.echo(f"  {email}")
         else:
             click.echo(f"{event}: summary sent to {len(result.sent)} ({result.already_sent} had it already)")
-        if result.has_failures and not dry_run:
+        if posted.outcome != "off" and not as_json:
+            click.echo(f"{event}: {posted.line()}", err=posted.has_failed)
+        if (result.has_failures or posted.has_failed) and not dry_run:
             raise SystemExit(1)
         return
     if as_json:

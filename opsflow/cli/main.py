@@ -266,6 +266,7 @@ def status(app: App, event: str | None, show_all: bool, as_json: bool, now_text:
 
 
 from opsflow.cli.after import report, series, summary, survey  # noqa: E402  (the group above must exist first)
+from opsflow.cli.chat import chat  # noqa: E402
 from opsflow.cli.mail import deliveries, preview, send  # noqa: E402
 from opsflow.cli.recording import recording  # noqa: E402
 from opsflow.cli.registrants import registrants  # noqa: E402
@@ -288,6 +289,7 @@ for _command in (
     run_due,
     scheduler,
     doctor,
+    chat,
     demo,
 ):
     cli.add_command(_command)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from opsflow.core.errors import ConfigError
 
@@ -81,6 +81,50 @@ def _userinfo(url: str) -> tuple[str, str, str] | None:
     return scheme + sep, userinfo, after + rest[end:]
 
 
+def mask_webhook_url(url: Secret | str) -> str:
+    """A webhook URL as it may be shown: scheme, host and port, the rest masked (`https://hooks.slack.com/***`).
+
+    An incoming webhook's path (and a Teams Workflows URL's `sig`) is its credential. Never raises."""
+    raw = url.reveal() if isinstance(url, Secret) else url
+    try:
+        parts = urlsplit(raw)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return MASK
+    if not parts.scheme or not host:
+        return MASK
+    return f"{parts.scheme}://{host}{port}/{MASK}"
+
+
+def webhook_secret_parts(url: Secret | str) -> list[str]:
+    """Every piece of a webhook URL that gives it away, longest first: the whole URL, its path and query,
+    each path tail (`/B000/XXXX`, `/XXXX`), the last segment and each long query value (`sig=...`), also
+    as an HTTP client writes them on the wire (quoted)."""
+    raw = url.reveal() if isinstance(url, Secret) else url
+    try:
+        parts = urlsplit(raw)
+    except ValueError:
+        return [raw] if raw else []
+    found = {raw, _quoted(raw)}
+    path = parts.path.rstrip("/")
+    if parts.query:
+        found |= {f"{path}?{parts.query}", parts.query}
+        found |= {value for _, value in parse_qsl(parts.query) if len(value) >= 12}  # `sig`, not `api-version`
+    while len(path) > 1:
+        found |= {path, _quoted(path)}
+        path = "/" + path.split("/", 2)[2] if path.count("/") > 1 else ""
+    last = parts.path.rstrip("/").rsplit("/", 1)[-1]
+    if len(last) >= 8:
+        found.add(last)
+    return sorted((p for p in found if len(p) >= 4), key=len, reverse=True)  # "/v1" gives nothing away
+
+
+def _quoted(text: str) -> str:
+    """`text` quoted as requests quotes a URL before sending it (its `requote_uri`)."""
+    return quote(text, safe="!#$%&'()*+,/:;=?@[]~")
+
+
 # (environment variable, attribute, what to put there). The help text is shown when it is missing.
 SETTINGS_HELP: dict[str, str] = {
     "OPSFLOW_ZOOM_ACCOUNT_ID": "the Account ID of your Zoom Server-to-Server OAuth app (Zoom App Marketplace > your app > App Credentials)",
@@ -99,6 +143,8 @@ SETTINGS_HELP: dict[str, str] = {
     "OPSFLOW_ORGANIZER_CONTACT": "how to reach the organizer, e.g. seminar@example.jp / 03-1234-5678",
     "OPSFLOW_SURVEY_WEBHOOK_URL": "an https URL that receives the survey recipients as signed JSON (optional)",
     "OPSFLOW_SURVEY_WEBHOOK_SECRET": "the shared secret that signs the survey webhook (HMAC-SHA256)",
+    "OPSFLOW_STAFF_WEBHOOK_URL": "the incoming webhook URL of the staff chat (Slack, Mattermost, Rocket.Chat, LoGo Chat or Microsoft Teams) that also gets alerts and summaries (optional)",
+    "OPSFLOW_STAFF_WEBHOOK_FORMAT": "the staff chat's message format: slack (Slack, Mattermost, Rocket.Chat, LoGo Chat) or teams (Microsoft Teams); by default guessed from the webhook's host",
     "OPSFLOW_DATABASE_URL": "a database URL, e.g. sqlite:///opsflow.db or postgresql+psycopg://user@host:5432/opsflow",
     "OPSFLOW_JOBS_DIR": "the folder of job files (default ./jobs)",
     "OPSFLOW_TEMPLATES_DIR": "a folder of your own mail templates that override the built-in ones",
@@ -121,12 +167,16 @@ _ATTRS = {
     "organizer_contact": "OPSFLOW_ORGANIZER_CONTACT",
     "survey_webhook_url": "OPSFLOW_SURVEY_WEBHOOK_URL",
     "survey_webhook_secret": "OPSFLOW_SURVEY_WEBHOOK_SECRET",
+    "staff_webhook_url": "OPSFLOW_STAFF_WEBHOOK_URL",
+    "staff_webhook_format": "OPSFLOW_STAFF_WEBHOOK_FORMAT",
     "database_url": "OPSFLOW_DATABASE_URL",
     "jobs_dir": "OPSFLOW_JOBS_DIR",
     "templates_dir": "OPSFLOW_TEMPLATES_DIR",
 }
 
 _URL_SETTINGS = ("zoom_api_url", "zoom_oauth_url", "smtp_url", "database_url", "survey_webhook_url", "list_unsubscribe")
+# URLs that are secrets whole (the path is the credential): shown as `https://host/***` even when invalid
+_WEBHOOK_SETTINGS = ("staff_webhook_url",)
 
 
 @dataclass(frozen=True)
@@ -168,6 +218,8 @@ class Settings:
     organizer_contact: str = ""
     survey_webhook_url: str | None = None
     survey_webhook_secret: Secret | None = None
+    staff_webhook_url: Secret | None = None
+    staff_webhook_format: str | None = None  # "slack" or "teams"; None: guessed from the host
     database_url: Secret = field(default_factory=lambda: Secret("sqlite:///opsflow.db"))
     jobs_dir: Path = Path("jobs")
     templates_dir: Path | None = None
@@ -178,6 +230,8 @@ class Settings:
             value = self._raw(f.name)
             if f.name in _URL_SETTINGS and value is not None:
                 value = mask_url(value.reveal() if isinstance(value, Secret) else value)
+            elif f.name in _WEBHOOK_SETTINGS and value is not None:
+                value = mask_webhook_url(value)
             shown.append(f"{f.name}={value!r}")
         return f"Settings({', '.join(shown)})"
 
@@ -211,6 +265,9 @@ class Settings:
             for value in (password, unquote(password)) if password else ():
                 if value not in values:
                     values.append(value)
+        for attr in _WEBHOOK_SETTINGS:
+            url = self._raw(attr)
+            values += [part for part in webhook_secret_parts(url) if part not in values] if url else []
         return values
 
 

@@ -12,7 +12,7 @@ from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import SplitResult, urlsplit
 
-from opsflow.core.config import SETTINGS_HELP, Secret, mask_url
+from opsflow.core.config import SETTINGS_HELP, Secret, mask_url, mask_webhook_url
 from opsflow.core.errors import ConfigError
 
 SMTP_SCHEMES = ("smtp", "smtp+starttls", "smtps", "file")
@@ -62,6 +62,34 @@ def _zoom_url(var: str, raw: str) -> str:
 def _webhook_url(var: str, raw: str) -> str:
     _http_url(var, raw)
     return raw
+
+
+def _staff_webhook_url(var: str, raw: str) -> Secret:
+    """The staff chat's incoming webhook: an http(s) URL with a host; shown only as `https://host/***`."""
+    shown = mask_webhook_url(raw)
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 - reading it checks it
+    except ValueError:
+        raise ConfigError(
+            f"{var} ({shown}) is not a URL opsflow can read (a bad port or host): put {SETTINGS_HELP[var]}"
+        ) from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"{var} ({shown}) is not an http(s) URL with a host: put {SETTINGS_HELP[var]}, "
+            "e.g. https://hooks.slack.com/services/..."
+        )
+    if parts.username is not None or parts.password is not None or any(c.isspace() for c in raw):
+        raise ConfigError(
+            f"{var} ({shown}) holds a user, a password or spaces: paste the webhook's URL as the chat gives it"
+        )
+    return Secret(raw)
+
+
+def _staff_webhook_format(var: str, raw: str) -> str:
+    if raw.lower() not in ("slack", "teams"):
+        raise ConfigError(f"{var}={raw!r} is not a chat format: put {SETTINGS_HELP[var]}")
+    return raw.lower()
 
 
 def _http_url(var: str, raw: str) -> SplitResult:
@@ -190,6 +218,8 @@ _CHECKS: dict[str, Callable[[str, str], object]] = {
     "zoom_client_secret": lambda var, raw: Secret(raw),
     "survey_webhook_secret": lambda var, raw: Secret(raw),
     "survey_webhook_url": _webhook_url,
+    "staff_webhook_url": _staff_webhook_url,
+    "staff_webhook_format": _staff_webhook_format,
     "smtp_url": _smtp_url,
     "smtp_timeout": _smtp_timeout,
     "mail_rate": _mail_rate,

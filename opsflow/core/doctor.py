@@ -36,6 +36,7 @@ def run_checks(settings: Settings, now: datetime) -> list[Check]:
     checks.append(_time_zones(events))
     checks.append(_zoom(settings, events))
     checks.append(_mail(settings, events))
+    checks.append(_staff_chat(settings))
     return checks
 
 
@@ -140,4 +141,26 @@ def _mail(settings: Settings, events) -> Check:
         return Check("mail", False, str(exc))
     return Check(
         "mail", True, f"{mask_url(url)} accepts the connection{' and the login' if '@' in url else ''} (no mail sent)"
+    )
+
+
+def _staff_chat(settings: Settings) -> Check:
+    """The staff chat's settings (nothing is posted: `opsflow chat test` does that)."""
+    from opsflow.after.chat import chat_flavor
+    from opsflow.core.config import mask_webhook_url
+
+    try:
+        url = settings.staff_webhook_url
+        if not url:
+            return Check(
+                "staff chat", None, "OPSFLOW_STAFF_WEBHOOK_URL is not set: alerts and summaries go by mail only"
+            )
+        flavor = chat_flavor(url, settings.staff_webhook_format)
+    except OpsflowError as exc:
+        return Check("staff chat", False, str(exc))
+    how = "as set" if settings.staff_webhook_format else "guessed from the host"
+    return Check(
+        "staff chat",
+        True,
+        f"{mask_webhook_url(url)} ({flavor} format, {how}); `opsflow chat test` posts a test message",
     )

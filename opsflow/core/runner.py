@@ -24,7 +24,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from opsflow import store as db
-from opsflow.core.errors import MailError, OpsflowError, ZoomError
+from opsflow.core.errors import ChatError, MailError, OpsflowError, ZoomError
 from opsflow.core.needs import first_unfinished, may_wait
 
 if TYPE_CHECKING:  # the job-file models, mail and Zoom load only once a step is due (cron's every minute)
@@ -383,11 +383,10 @@ def _whole_second(moment: datetime) -> datetime:
 
 
 def _alert(ctx: RunContext, event: Event, key: str, state: str, error: str, *, ledger_key: str | None = None) -> None:
-    """One alert to the staff list per failed, missed or blocked step (the ledger keeps it to one per
-    `ledger_key`, the step's key by default)."""
-    if event.spec.summary is None or not event.spec.summary.to:
-        return
-    from opsflow.mail.send import send_mail
+    """One alert to staff per failed, missed or blocked step: a mail to the `[summary] to` list, and a post
+    to the staff chat when OPSFLOW_STAFF_WEBHOOK_URL is set; the ledger keeps each to one per `ledger_key`
+    (the step's key by default). `alerted_at` is set once either reached staff."""
+    from opsflow.after.staff_chat import post_alert
 
     local = event.local(ctx.now)
     alert = {
@@ -399,13 +398,36 @@ def _alert(ctx: RunContext, event: Event, key: str, state: str, error: str, *, l
         "hint": f"see `opsflow status {event.id}`; after fixing the cause, run the step by hand "
         f"(for a mail: `opsflow send {event.id} ...`)",
     }
+    reached = False
+    if event.spec.summary is not None and event.spec.summary.to:
+        from opsflow.mail.send import send_mail
+
+        try:
+            send_mail(ctx.store, ctx.settings, event, f"alert:{ledger_key or key}", ctx.now, sync=False, alert=alert)
+            reached = True
+        except OpsflowError as exc:  # the alert itself could not go out: the log and `status` still show it
+            log.error("%s: the alert for %s could not be sent: %s", event.id, key, exc)
     try:
-        send_mail(ctx.store, ctx.settings, event, f"alert:{ledger_key or key}", ctx.now, sync=False, alert=alert)
+        posted = post_alert(ctx.store, ctx.settings, event, ledger_key or key, alert, ctx.now)
+    except OpsflowError as exc:  # a bad OPSFLOW_STAFF_WEBHOOK_* setting, or the database
+        log.error("%s: the alert for %s could not be posted to the staff chat: %s", event.id, key, exc)
+    else:
+        reached = reached or posted.outcome in ("posted", "already")
+        if posted.has_failed:  # logged by post_alert; `status` shows it on the step too
+            _note_on_step(ctx, event, key, f"staff chat alert not posted: {posted.detail}")
+    if reached:
         with ctx.store.begin() as conn:
             step = db.get_step(conn, event.id, key)
             db.update_step(conn, step["id"], {"alerted_at": ctx.now}, ctx.now)
-    except OpsflowError as exc:  # the alert itself could not go out: the log and `status` still show it
-        log.error("%s: the alert for %s could not be sent: %s", event.id, key, exc)
+
+
+def _note_on_step(ctx: RunContext, event: Event, key: str, note: str) -> None:
+    """Add `note` to the last error of a failed or missed step (what `status` lists under Needs attention)."""
+    with ctx.store.begin() as conn:
+        step = db.get_step(conn, event.id, key)
+        if step is not None and step["state"] in ("failed", "missed") and note not in (step["last_error"] or ""):
+            error = f"{step['last_error']} ({note})" if step["last_error"] else note
+            db.update_step(conn, step["id"], {"last_error": error}, ctx.now)
 
 
 def _describe_dry_run(ctx: RunContext, event: Event, step) -> str:
@@ -517,10 +539,23 @@ def _recording_fetch(ctx: RunContext, event: Event, step) -> str:
 
 
 def _summary(ctx: RunContext, event: Event, step) -> str:
+    """The summary mail, then its post to the staff chat (when set). A chat that fails for a while puts
+    the step back (the mail, in the ledger, is not sent again) until its deadline; then the step fails."""
+    from opsflow.after.staff_chat import post_summary
     from opsflow.mail.send import send_mail
 
     report = send_mail(ctx.store, ctx.settings, event, step["key"], ctx.now, sync=False)
-    return f"sent to {len(report.sent)}"
+    is_early = ctx.now < _deadline(step, event)
+    posted = post_summary(ctx.store, ctx.settings, event, step["key"], ctx.now, keep_transient=is_early)
+    if posted.outcome == "failed":
+        raise ChatError(posted.line())
+    if posted.outcome == "deferred":
+        with ctx.store.begin() as conn:
+            current = db.get_step(conn, event.id, step["key"])
+            if current["state"] != "failed":  # a refused staff address says more than the chat
+                db.update_step(conn, step["id"], {"state": "planned", "last_error": posted.line()}, ctx.now)
+    said = "" if posted.outcome == "off" else f"; {posted.line()}"
+    return f"sent to {len(report.sent)}{said}"
 
 
 ACTIONS: dict[str, Callable[[RunContext, Event, Any], str]] = {

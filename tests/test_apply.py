@@ -25,11 +25,11 @@ def _actions(result) -> list[tuple[str, str | None]]:
 
 def test_new_event_gets_its_steps(store, example_jobs):
     (result,) = apply_events(store, [load_job(example_jobs)], NOW)
-    assert result.changes[0].message == "new event, 10 steps planned"
+    assert result.changes[0].message == "new event, 11 steps planned"
     steps = _steps(store)
     assert list(steps) == [
-        "zoom.create", "registrants.sync", "mail.invitation", "mail.reminder.1d", "mail.reminder.1h",
-        "report.fetch", "summary.staff", "survey.send", "survey.remind", "summary.staff.survey",
+        "zoom.create", "registrants.sync", "mail.confirmation", "mail.invitation", "mail.reminder.1d",
+        "mail.reminder.1h", "report.fetch", "summary.staff", "survey.send", "survey.remind", "summary.staff.survey",
     ]
     assert {s["state"] for s in steps.values()} == {"planned"}
     assert steps["zoom.create"]["due_at"] == NOW  # "on apply" steps are due at once

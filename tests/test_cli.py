@@ -156,14 +156,14 @@ def test_every_command_is_in_the_readme(name):
 def test_validate_example(run, example_jobs):
     result = run("validate")
     assert result.exit_code == 0, result.output
-    assert result.stdout == f"ok: {example_jobs} (example-seminar, 10 steps)\n"
+    assert result.stdout == f"ok: {example_jobs} (example-seminar, 11 steps)\n"
 
 
 def test_validate_json(run, example_jobs):
     result = run("validate", "--json", str(example_jobs))
     assert json.loads(result.stdout) == {
         "ok": True,
-        "files": [{"path": str(example_jobs), "event": "example-seminar", "steps": 10}],
+        "files": [{"path": str(example_jobs), "event": "example-seminar", "steps": 11}],
     }
 
 
@@ -226,14 +226,15 @@ def test_plan_json(run, example_jobs):
     data = json.loads(result.stdout)
     (event,) = data["events"]
     assert event["start_at"] == "2027-01-21T18:00:00+09:00"
-    assert [s["key"] for s in event["steps"]][:3] == ["zoom.create", "registrants.sync", "mail.invitation"]
-    assert event["steps"][2]["due_at"] == "2027-01-07T10:00:00+09:00"
+    assert [s["key"] for s in event["steps"]][:4] == [
+        "zoom.create", "registrants.sync", "mail.confirmation", "mail.invitation"]
+    assert event["steps"][3]["due_at"] == "2027-01-07T10:00:00+09:00"
     assert data["warnings"] == []
 
 
 def test_apply_status_and_move(run, example_jobs):
     first = run("apply", "--now", NOW)
-    assert (first.exit_code, first.stdout) == (0, "example-seminar: new event, 10 steps planned\n")
+    assert (first.exit_code, first.stdout) == (0, "example-seminar: new event, 11 steps planned\n")
     again = run("apply", "--now", NOW)
     assert again.stdout == "example-seminar: unchanged\n"
 

@@ -58,6 +58,9 @@ def test_run_due_runs_and_reports(run, example_jobs, env, smtp_sink):  # noqa: F
     assert first.stdout.splitlines()[1] == (
         "example-seminar: registrants.sync done (40 added, 0 cancelled; 40 registered with Zoom)"
     )
+    assert first.stdout.splitlines()[2] == "example-seminar: mail.confirmation done (40 sent)"  # 受付完了
+    assert len(smtp_sink.received) == 40
+    smtp_sink.received.clear()
     dry = run("run-due", "--dry-run", "--now", "2027-01-07T10:00:00+09:00", "--json", env=env)
     assert json.loads(dry.stdout) == [
         {
@@ -152,7 +155,7 @@ def test_scheduler_runs_due_steps_and_stops_on_sigterm(env, tmp_path, fake_zoom)
     _, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
     messages = [json.loads(line)["message"] for line in err.splitlines() if line.startswith("{")]
-    assert "example-seminar: new event, 10 steps planned" in messages
+    assert "example-seminar: new event, 11 steps planned" in messages
     assert any(m.startswith("example-seminar: zoom.create done") for m in messages)
     assert "example-seminar: registrants.sync done (40 added, 0 cancelled; 40 registered with Zoom)" in messages
     assert messages[-1] == "scheduler stopped"

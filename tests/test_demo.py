@@ -16,11 +16,12 @@ from opsflow.sandbox.demo import run_demo
 def test_demo_runs_the_whole_seminar(tmp_path):
     lines: list[str] = []
     result = run_demo(tmp_path / "demo", echo=lines.append, screenshot=False)
-    assert (result.steps, result.messages) == (10, 176)  # 40 x 3 + survey 29 + follow-up 11 + reminder 14 + 2
+    assert (result.steps, result.messages) == (11, 216)  # 40 x 4 + survey 29 + follow-up 11 + reminder 14 + 2
     steps = [line.split()[3] for line in lines if line.split()[4:5] == ["done"]]
     assert steps == [
         "zoom.create",
         "registrants.sync",
+        "mail.confirmation",
         "mail.invitation",
         "mail.reminder.1d",
         "mail.reminder.1h",
@@ -50,6 +51,6 @@ def test_demo_command_runs_again_from_scratch(tmp_path, monkeypatch):
     for _ in range(2):  # a second run starts over instead of finding everything done
         result = CliRunner().invoke(cli, ["demo", "--output", "out"])
         assert result.exit_code == 0, result.output
-        assert result.stdout.splitlines()[-1].startswith("10 steps done, 176 emails in out/outbox")
+        assert result.stdout.splitlines()[-1].startswith("11 steps done, 216 emails in out/outbox")
         assert "page: out/outbox/index.html (the timeline" in result.stdout
         assert re.search(r"^screenshot: (out/index\.png|skipped, .+)$", result.stdout, re.M)

@@ -97,7 +97,7 @@ def test_chromium_reads_the_seminar_as_it_ran(demo, browser):
 
     header = dom.find_all("header")[0].text()
     assert "2027年1月21日(木) 18:00–19:30 JST" in header and re.search(r"ミーティングID \d{3} \d{4} \d{4}", header)
-    assert re.search(r"40名\s*申込", header) and re.search(r"176通\s*送信メール", header)
+    assert re.search(r"40名\s*申込", header) and re.search(r"216通\s*送信メール", header)
 
     rows = dom.find_all("table", "timeline")[0].find_all("tr")[1:]
     steps = [row for row in rows if row.attrs.get("data-key")]
@@ -132,7 +132,7 @@ def test_chromium_reads_the_seminar_as_it_ran(demo, browser):
         assert fonts and all((result.page.parent / font).stat().st_size > 1_000_000 for font in fonts)
 
     links = [a.attrs["href"] for a in dom.find_all("a", "eml")]
-    assert len(links) == 176
+    assert len(links) == 216
     assert {result.page.parent / unquote(href) for href in links} == set(result.outbox.glob("*.eml"))
 
 
@@ -169,7 +169,7 @@ def test_messages_are_escaped_and_strangers_listed(demo, tmp_path):
         store.dispose()
     assert "<script>" not in page and "<img src=x" not in page and "<b>bold" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and 'href="zz%20%231%3F.eml"' in page
-    assert page.count('class="eml"') == 177 and "その他のメール" in page
+    assert page.count('class="eml"') == 217 and "その他のメール" in page
 
 
 def test_screenshot_says_why_when_the_browser_cannot_start(tmp_path):

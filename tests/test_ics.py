@@ -72,7 +72,8 @@ def test_each_registrant_gets_their_own_link_in_the_ics(
         organizer="パブリテックセミナー事務局",
     )
     apply_events(store, [load_job(example_jobs)], NOW)
-    assert _run(store, settings, zoom, clock, NOW) == {"zoom.create": "done", "registrants.sync": "done"}
+    first = _run(store, settings, zoom, clock, NOW)
+    assert first == {"zoom.create": "done", "registrants.sync": "done", "mail.confirmation": "done"}
     with store.read() as conn:
         due = db.get_step(conn, "example-seminar", "mail.invitation")["due_at"]
     assert _run(store, settings, zoom, clock, due) == {"mail.invitation": "done"}
@@ -83,6 +84,12 @@ def test_each_registrant_gets_their_own_link_in_the_ics(
     invited = _calendars(smtp_sink, invitation)
     assert len(invited) == 40 and set(invited) <= set(own)
     assert len({own[p] for p in invited}) == 40, "everyone has a link of their own"
+    # the 受付完了 that went first carries the same calendar entry, with the same personal link
+    confirmed = _calendars(smtp_sink, {"ja": "【受付完了】", "en": "Registration confirmed:"}[language])
+    assert set(confirmed) == set(invited)
+    for person, (calendar, body) in confirmed.items():
+        assert calendar.vevent.url.value == own[person] and own[person] in body.splitlines()
+        assert calendar.vevent.uid.value == "example-seminar@opsflow" and calendar.vevent.sequence.value == "0"
     wanted, unwanted = LABELS[language]
     for person, (calendar, body) in invited.items():
         entry = calendar.vevent

@@ -80,7 +80,7 @@ def test_scheduler_text_log_one_line_per_event_in_the_seminar_zone(env, tmp_path
     assert all(parsed), [line for line, p in zip(lines, parsed, strict=True) if not p]
     assert {p.group(2) for p in parsed if p} == {"JST"}  # the seminar's zone, even for lines about none
     steps = Counter(m.groups() for p in parsed if p and (m := STEP_LINE.match(p.group(4))))
-    assert steps == {("zoom.create", "retry"): 1, ("registrants.sync", "waiting"): 1}
+    assert steps == {("zoom.create", "retry"): 1, ("registrants.sync", "waiting"): 1, ("mail.confirmation", "waiting"): 1}
     assert sum("scheduler stopped" in line for line in lines) == 1
 
     (retry,) = [p for p in parsed if p and "zoom.create retry" in p.group(4)]
@@ -102,7 +102,9 @@ def test_scheduler_json_lines_carry_the_fields(env, tmp_path, fake_zoom):  # noq
     outcomes = Counter(
         (r["step"], r["state"]) for r in records if r["event_id"] and r["state"] not in (None, "running")
     )
-    assert outcomes == {("zoom.create", "retry"): 1, ("registrants.sync", "waiting"): 1}
+    assert outcomes == {
+        ("zoom.create", "retry"): 1, ("registrants.sync", "waiting"): 1, ("mail.confirmation", "waiting"): 1
+    }
     (retry,) = [r for r in records if r["state"] == "retry"]
     assert (retry["level"], retry["event_id"], retry["step"]) == ("info", "example-seminar", "zoom.create")
     assert ISO_SECOND.fullmatch(retry["retry_at"])
@@ -122,7 +124,12 @@ def test_scheduler_wakes_for_the_next_step_after_a_run(env, tmp_path, example_jo
     log = _serve(env, tmp_path, "--poll", "60", until=lambda text: "mail.invitation done" in text)
     assert len({r.recipients[0] for r in smtp_sink.received}) == 40
     steps = Counter(m.groups() for line in log.splitlines() if (m := STEP_LINE.search(line)))
-    assert steps == {("zoom.create", "done"): 1, ("registrants.sync", "done"): 1, ("mail.invitation", "done"): 1}
+    assert steps == {
+        ("zoom.create", "done"): 1,
+        ("registrants.sync", "done"): 1,
+        ("mail.confirmation", "done"): 1,
+        ("mail.invitation", "done"): 1,
+    }
     (sent,) = [TEXT_LINE.fullmatch(line) for line in log.splitlines() if "mail.invitation done" in line]
     assert sent is not None and _local(sent.group(1)) >= due
 
@@ -144,7 +151,9 @@ def test_run_due_retry_line_and_json_lines(run, env, example_jobs, fake_zoom):  
         "run-due", "--log-format", "json", "--now", (datetime.now(JST) + timedelta(hours=1)).isoformat(), env=env
     )
     records = [json.loads(line) for line in again.stdout.splitlines()]
-    assert {r["step"]: r["state"] for r in records} == {"zoom.create": "retry", "registrants.sync": "waiting"}
+    assert {r["step"]: r["state"] for r in records} == {
+        "zoom.create": "retry", "registrants.sync": "waiting", "mail.confirmation": "waiting"
+    }
     assert all(FIELDS <= set(r) and ISO_SECOND.fullmatch(r["time"]) for r in records)
     (retry,) = [r for r in records if r["state"] == "retry"]
     assert ISO_SECOND.fullmatch(retry["retry_at"]) and retry["level"] == "info"
@@ -152,12 +161,13 @@ def test_run_due_retry_line_and_json_lines(run, env, example_jobs, fake_zoom):  
     assert listed == [
         {
             "event_id": "example-seminar",
-            "key": "registrants.sync",
+            "key": key,
             "state": "waiting",
             "message": "waits for zoom.create",
             "needs_attention": False,
             "retry_at": None,
         }
+        for key in ("registrants.sync", "mail.confirmation")
     ]
 
 

@@ -75,6 +75,7 @@ def test_example_plan(example_jobs: Path) -> None:
     assert schedule(event, steps) == [
         ("zoom.create", None),
         ("registrants.sync", None),
+        ("mail.confirmation", None),                   # 受付完了, on by default
         ("mail.invitation", "2027-01-07 10:00"),       # start - 14d @ 10:00
         ("mail.reminder.1d", "2027-01-20 18:00"),      # start - 1d
         ("mail.reminder.1h", "2027-01-21 17:00"),      # start - 1h
@@ -104,7 +105,7 @@ def test_example_plan_step_details(example_jobs: Path) -> None:
     assert (by_key["summary.staff.survey"].kind, by_key["summary.staff.survey"].after) == (
         "summary.staff", "survey.remind")
     assert [k for k, s in by_key.items() if s.is_send] == [
-        "mail.invitation", "mail.reminder.1d", "mail.reminder.1h", "survey.send", "survey.remind"]
+        "mail.confirmation", "mail.invitation", "mail.reminder.1d", "mail.reminder.1h", "survey.send", "survey.remind"]
     assert all(s.due_at is None or s.due_at.utcoffset() == timedelta(0) for s in by_key.values())
 
 
@@ -123,6 +124,7 @@ def test_default_lifecycle_without_mail_tables(full_job) -> None:
     assert schedule(event, steps) == [
         ("zoom.create", None),
         ("registrants.sync", None),
+        ("mail.confirmation", None),                   # 受付完了, on by default
         ("mail.invitation", "2027-01-07 10:00"),
         ("mail.reminder.1d", "2027-01-20 18:00"),
         ("mail.reminder.1h", "2027-01-21 17:00"),
@@ -133,7 +135,7 @@ def test_default_lifecycle_without_mail_tables(full_job) -> None:
         ("summary.staff.survey", "2027-01-26 10:00"),
     ]
     # Default mails have no table of their own, so their errors point at `mail`.
-    assert [s.source for s in steps if s.key.startswith("mail.")] == ["mail", "mail", "mail"]
+    assert [s.source for s in steps if s.key.startswith("mail.")] == ["event.confirmation", "mail", "mail", "mail"]
 
 
 def test_event_section_alone_gets_only_the_default_mails(write_job) -> None:
@@ -149,7 +151,7 @@ def test_event_section_alone_gets_only_the_default_mails(write_job) -> None:
 def test_zoom_registration_alone_syncs_registrants(write_job) -> None:
     _, steps = plan_of(write_job, "mail = []\n" + minimal("\n[zoom]\nregistration = true\n"))
 
-    assert [s.key for s in steps] == ["zoom.create", "registrants.sync", "report.fetch"]
+    assert [s.key for s in steps] == ["zoom.create", "registrants.sync", "mail.confirmation", "report.fetch"]
 
 
 def test_zoom_without_registration_or_csv_does_not_sync(write_job) -> None:
@@ -175,9 +177,9 @@ def test_empty_mail_list_removes_every_mail(full_job) -> None:
     event = full_job("mail = []\n" + minimal(FULL_SECTIONS))
 
     assert [s.key for s in plan_event(event)] == [
-        "zoom.create", "registrants.sync", "report.fetch", "summary.staff", "survey.send", "survey.remind",
-        "summary.staff.survey",
-    ]
+        "zoom.create", "registrants.sync", "mail.confirmation", "report.fetch", "summary.staff", "survey.send",
+        "survey.remind", "summary.staff.survey",
+    ]  # the 受付完了 is no [[mail]]: `[event] confirmation = false` turns it off
 
 
 def test_a_fourth_reminder_is_added_in_due_order(write_job) -> None:
@@ -247,6 +249,7 @@ def test_report_disabled_removes_the_fetch_and_the_summary_falls_back(full_job) 
     assert schedule(event, steps) == [
         ("zoom.create", None),
         ("registrants.sync", None),
+        ("mail.confirmation", None),                   # 受付完了, on by default
         ("summary.staff", "2027-01-21 20:00"),
         ("survey.send", "2027-01-21 20:30"),
         ("survey.remind", "2027-01-26 10:00"),
@@ -264,6 +267,7 @@ def test_report_time_can_be_moved_and_the_summary_follows(full_job) -> None:
     assert schedule(event, steps) == [
         ("zoom.create", None),
         ("registrants.sync", None),
+        ("mail.confirmation", None),                   # 受付完了, on by default
         ("survey.send", "2027-01-21 20:30"),
         ("report.fetch", "2027-01-21 21:30"),
         ("summary.staff", "2027-01-21 21:30"),
@@ -282,6 +286,7 @@ def test_survey_without_reminder(full_job) -> None:
     assert schedule(event, steps) == [
         ("zoom.create", None),
         ("registrants.sync", None),
+        ("mail.confirmation", None),                   # 受付完了, on by default
         ("report.fetch", "2027-01-21 20:00"),
         ("summary.staff", "2027-01-21 20:00"),
         ("survey.send", "2027-01-21 20:30"),
@@ -292,7 +297,7 @@ def test_summary_disabled(full_job) -> None:
     event = full_job("mail = []\n" + minimal(FULL_SECTIONS.replace("[summary]\n", "[summary]\nenabled = false\n")))
 
     assert [s.key for s in plan_event(event)] == [
-        "zoom.create", "registrants.sync", "report.fetch", "survey.send", "survey.remind"]
+        "zoom.create", "registrants.sync", "mail.confirmation", "report.fetch", "survey.send", "survey.remind"]
 
 
 # --- steps on the wrong side of the seminar -----------------------------------------------
@@ -465,7 +470,7 @@ def test_steps_that_send_nothing_are_never_night_or_weekend(full_job) -> None:
         **{"2027-01-21": "2027-01-23"}))
     steps = plan_event(event)
 
-    assert schedule(event, steps)[2:4] == [("report.fetch", "2027-01-23 22:30"), ("summary.staff", "2027-01-23 22:30")]
+    assert schedule(event, steps)[3:5] == [("report.fetch", "2027-01-23 22:30"), ("summary.staff", "2027-01-23 22:30")]
     assert check_plan(event, steps, NOW) == []
 
 

@@ -75,13 +75,16 @@ NOTHING_DUE_ARGS = [
 
 
 def _without_zoom(job: Path) -> None:
-    """The example without its [zoom] table: its on-apply step (the registrant sync) needs no Zoom."""
+    """The example without its [zoom] table: its on-apply step (the registrant sync) needs no Zoom; and
+    without the 受付完了 (no mail server is set here)."""
     kept, skipping = [], False
     for line in job.read_text(encoding="utf-8").splitlines():
         if line.strip().startswith("["):
             skipping = line.strip() == "[zoom]"
         if not skipping:
             kept.append(line)
+        if line.strip() == 'language = "ja"':
+            kept.append("confirmation = false")
     job.write_text("\n".join(kept) + "\n", encoding="utf-8")
 
 

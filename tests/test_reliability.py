@@ -300,10 +300,10 @@ def test_429_storm_makes_the_meeting_once_with_bounded_requests(world, zoom, fak
     store, settings = world
     fake_zoom.rate_limit_next(kind="QPS", times=10, retry_after="1")  # every API call, ten times in a row
     first = _run(store, settings, lambda: zoom, clock, NOW)
-    assert first == {"zoom.create": "retry", "registrants.sync": "waiting"}
+    assert first == {"zoom.create": "retry", "registrants.sync": "waiting", "mail.confirmation": "waiting"}
     assert fake_zoom.meetings == {}
     later = _run(store, settings, lambda: zoom, clock, NOW + timedelta(hours=1))
-    assert later == {"zoom.create": "done", "registrants.sync": "done"}
+    assert later == {"zoom.create": "done", "registrants.sync": "done", "mail.confirmation": "done"}
 
     assert len(fake_zoom.meetings) == 1
     assert sum(r.status == 429 for r in fake_zoom.recorded) == 10
@@ -321,14 +321,14 @@ def test_5xx_during_registration_resumes_without_registering_anyone_twice(world,
 
     flaky = BetweenBatches(zoom, fail_batches)
     first = _run(store, settings, lambda: flaky, clock, NOW)
-    assert first == {"zoom.create": "done", "registrants.sync": "retry"}
+    assert first == {"zoom.create": "done", "registrants.sync": "retry", "mail.confirmation": "waiting"}
     with store.read() as conn:
         step = db.get_step(conn, "example-seminar", "registrants.sync")
         linked = [p for p in db.list_registrants(conn, "example-seminar") if p["join_url"]]
     assert "HTTP 502" in step["last_error"] and len(linked) == 30  # the first batch is kept
 
     later = _run(store, settings, lambda: zoom, clock, NOW + timedelta(hours=1))
-    assert later == {"registrants.sync": "done"}
+    assert later == {"registrants.sync": "done", "mail.confirmation": "done"}
     _registered_once(store, fake_zoom)
     (meeting_id,) = fake_zoom.meetings
     batches = [json.loads(r.body) for r in fake_zoom.recorded
@@ -341,7 +341,7 @@ def test_token_revoked_between_batches_is_renewed_once_and_everyone_registered(w
     store, settings = world
     losing = BetweenBatches(zoom, fake_zoom.expire_tokens)
     results = _run(store, settings, lambda: losing, clock, NOW)
-    assert results == {"zoom.create": "done", "registrants.sync": "done"}
+    assert results == {"zoom.create": "done", "registrants.sync": "done", "mail.confirmation": "done"}
     assert losing.batches == 2 and fake_zoom.tokens_issued == 2
     (meeting_id,) = fake_zoom.meetings
     statuses = [r.status for r in fake_zoom.recorded if r.path == f"/v2/meetings/{meeting_id}/batch_registrants"]
@@ -354,7 +354,7 @@ def test_batch_answer_lost_to_a_timeout_is_retried_without_duplicates(world, zoo
     zoom.timeout = (2.0, 0.1)
     fake_zoom.delay_next(0.4, method="POST", path="/v2/meetings/")  # Zoom registers the batch, answers late
     results = _run(store, settings, lambda: zoom, clock, NOW)
-    assert results == {"zoom.create": "done", "registrants.sync": "done"}
+    assert results == {"zoom.create": "done", "registrants.sync": "done", "mail.confirmation": "done"}
     (meeting_id,) = fake_zoom.meetings
     assert fake_zoom.count("POST", f"/v2/meetings/{meeting_id}/batch_registrants") == 3  # 30 twice, then 10
     _registered_once(store, fake_zoom)

@@ -56,10 +56,18 @@ def _subjects(sink, address: str) -> list[str]:
     return [m["Subject"][:12] for m in sink.to(address)]
 
 
+def _set_up(store, settings, zoom, sink) -> None:
+    """The first run, when the job is applied: the meeting, the registrants and their 受付完了 (40), which
+    the sink then forgets, so that a test counts what comes after."""
+    _run(store, settings, zoom, NOW)
+    assert len(sink.received) == 40 and all(r.message()["Subject"].startswith("【受付完了】") for r in sink.received)
+    sink.received.clear()
+
+
 def test_a_whole_seminar_each_step_at_its_time(world, zoom, fake_zoom, smtp_sink, clock):
     store, settings, event = world
     timeline = [
-        (NOW, {"zoom.create", "registrants.sync"}),
+        (NOW, {"zoom.create", "registrants.sync", "mail.confirmation"}),
         (at("2027-01-07T10:00"), {"mail.invitation"}),
         (at("2027-01-20T18:00"), {"mail.reminder.1d"}),
         (at("2027-01-21T17:00"), {"mail.reminder.1h"}),
@@ -104,13 +112,14 @@ def test_a_whole_seminar_each_step_at_its_time(world, zoom, fake_zoom, smtp_sink
     attendee = attendees[0]["email"]
     absent = people[-1]["email"]
     assert _subjects(smtp_sink, attendee) == [
+        "【受付完了】パブリテック",
         "【ご案内】パブリテックセ",
         "【リマインド】明日1月2",
         "【リマインド】本日18:",
         "【アンケートのお願い】パ",
         "【再送・アンケートのお願",
     ]
-    assert len(smtp_sink.to(absent)) == 4  # invitation, two reminders, the follow-up
+    assert len(smtp_sink.to(absent)) == 5  # confirmation, invitation, two reminders, the follow-up
     assert len(smtp_sink.to("seminar-staff@example.jp")) == 2  # the summary after the report and after the reminder
     counts = Counter((r.recipients[0], r.message()["Subject"]) for r in smtp_sink.received)
     assert max(counts.values()) == 1  # nobody got any message twice
@@ -125,14 +134,15 @@ def test_late_reminders_are_missed_and_alerted_once(world, zoom, smtp_sink, cloc
         "zoom.create": "done",
         "registrants.sync": "done",
         "mail.invitation": "missed",
+        "mail.confirmation": "missed",
         "mail.reminder.1d": "missed",
         "mail.reminder.1h": "missed",
     }
     staff = smtp_sink.to("seminar-staff@example.jp")
-    assert len(staff) == 3 and all("mail." in m.get_body(("plain",)).get_content() for m in staff)
+    assert len(staff) == 4 and all("mail." in m.get_body(("plain",)).get_content() for m in staff)
     assert [r for r in smtp_sink.received if r.recipients[0] != "seminar-staff@example.jp"] == []
     assert _run(store, settings, zoom, late + timedelta(minutes=1)) == []
-    assert len(smtp_sink.to("seminar-staff@example.jp")) == 3
+    assert len(smtp_sink.to("seminar-staff@example.jp")) == 4
 
 
 def test_transient_failure_is_retried_then_succeeds(world, zoom, fake_zoom, clock):
@@ -146,11 +156,13 @@ def test_transient_failure_is_retried_then_succeeds(world, zoom, fake_zoom, cloc
         step = db.get_step(conn, "example-seminar", "zoom.create")
     assert step["state"] == "planned" and step["retry_at"] > NOW and "HTTP 503" in step["last_error"]
     assert {r.key: r.state for r in _run(store, settings, zoom, NOW + timedelta(seconds=30))} == {
-        "registrants.sync": "waiting"
+        "registrants.sync": "waiting",
+        "mail.confirmation": "waiting",
     }  # zoom.create is not due again yet
     later = NOW + timedelta(hours=1)
     results = {r.key: r.state for r in _run(store, settings, zoom, later)}
-    assert results == {"zoom.create": "done", "registrants.sync": "done"} and len(fake_zoom.meetings) == 1
+    assert results == {"zoom.create": "done", "registrants.sync": "done", "mail.confirmation": "done"}
+    assert len(fake_zoom.meetings) == 1
 
 
 def test_failed_mail_step_alerts_staff_once(world, zoom, smtp_sink, clock):
@@ -170,7 +182,7 @@ def test_failed_mail_step_alerts_staff_once(world, zoom, smtp_sink, clock):
 
 def test_a_runner_that_died_loses_its_claim(world, zoom, smtp_sink):
     store, settings, event = world
-    _run(store, settings, zoom, NOW)
+    _set_up(store, settings, zoom, smtp_sink)
     with store.begin() as conn:
         step = db.get_step(conn, "example-seminar", "mail.invitation")
         db.claim_step(conn, step["id"], "dead-runner", at("2027-01-07T10:00"), at("2027-01-07T10:15"))
@@ -193,7 +205,7 @@ def test_cancelled_seminar_runs_nothing(world, zoom, example_jobs, smtp_sink):
 
 def test_four_runners_at_once_send_each_message_once(world, zoom, fake_zoom, smtp_sink, tmp_path, db_url, example_jobs):
     store, settings, event = world
-    _run(store, settings, zoom, NOW)  # the meeting and the registrants, so that the runners only mail
+    _set_up(store, settings, zoom, smtp_sink)  # the meeting and the registrants, so that the runners only mail
     env = {
         **os.environ,
         "OPSFLOW_DATABASE_URL": db_url,
@@ -265,7 +277,7 @@ def test_a_cancelled_seminar_sends_its_cancellation_once(world, zoom, example_jo
 
 def test_a_deferred_recipient_keeps_the_step_open_until_sent(world, zoom, smtp_sink):
     store, settings, event = world
-    _run(store, settings, zoom, NOW)
+    _set_up(store, settings, zoom, smtp_sink)
     smtp_sink.faults.defer["t-yamada@city.kaga.lg.jp"] = "451 4.7.1 Greylisted, try again later"
     first = {r.key: r.state for r in _run(store, settings, zoom, at("2027-01-07T10:00"))}
     assert first == {"mail.invitation": "retry"}
@@ -280,7 +292,7 @@ def test_a_deferred_recipient_keeps_the_step_open_until_sent(world, zoom, smtp_s
 
 def test_sending_to_one_person_leaves_the_step_and_the_others_alone(world, zoom, smtp_sink):
     store, settings, event = world
-    _run(store, settings, zoom, NOW)
+    _set_up(store, settings, zoom, smtp_sink)
     from opsflow.mail.send import send_mail
 
     send_mail(

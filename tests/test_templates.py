@@ -56,7 +56,7 @@ def sample_context(language: str, kind: str) -> dict:
             "meeting_id": "882 3163 5078",
             "passcode": "UVwIAI",
             "previous_date_text": PREVIOUS_DATE_TEXT[language] if kind == "change" else None,
-            "ics_attached": kind in ("invitation", "change", "cancellation"),
+            "ics_attached": kind in ("invitation", "confirmation", "change", "cancellation"),
         },
         "recipient": {
             "name": "髙橋 花子",
@@ -68,7 +68,13 @@ def sample_context(language: str, kind: str) -> dict:
         },
         "organizer": {"name": "パブリテックセミナー事務局", "contact": "seminar@example.jp\nTEL 03-1234-5678"},
         "message": {"kind": kind, "when": "tomorrow", "days_before": 1,
-                    "start_text": "明日1月21日(木)18:00" if language == "ja" else "tomorrow, Thursday 21 January, at 18:00 JST"},
+                    "start_text": "明日1月21日(木)18:00" if language == "ja" else "tomorrow, Thursday 21 January, at 18:00 JST",
+                    "schedule": [
+                        {"kind": "invitation", "when_text": "1月7日(木)10:00" if language == "ja"
+                         else "on Thursday 7 January at 10:00 JST"},
+                        {"kind": "reminder", "when_text": "1月20日(水)18:00" if language == "ja"
+                         else "on Wednesday 20 January at 18:00 JST"},
+                    ] if kind == "confirmation" else []},
         "survey": {"url": SURVEY_URL, "materials_url": MATERIALS_URL, "recording_url": RECORDING_URL,
                    "recording_passcode": "Ab1+x2Yz",
                    "deadline_text": "2027年1月28日(木)" if language == "ja" else "Thursday, 28 January 2027"},
@@ -110,6 +116,7 @@ def sparse_context(language: str, kind: str) -> dict:
                             previous_date_text=None, ics_attached=False)
     context["recipient"].update(name="", organization="", department=None, fields={}, join_url=None)
     context["organizer"].update(name="", contact="")
+    context["message"].update(schedule=[])
     context["survey"].update(url=None, materials_url=None, recording_url=None, recording_passcode=None,
                              deadline_text=None)
     if context["summary"]:
@@ -185,7 +192,7 @@ def test_text_lines_stay_short(language, kind):
 # --- the join details in the text part ----------------------------------------------------------
 
 @pytest.mark.parametrize("language", LANGUAGES)
-@pytest.mark.parametrize("kind", ["invitation", "reminder", "change"])
+@pytest.mark.parametrize("kind", ["invitation", "confirmation", "reminder", "change"])
 def test_text_part_alone_carries_date_link_meeting_id_and_passcode(language, kind):
     rendered = render(language, kind)
     lines = rendered.text.splitlines()

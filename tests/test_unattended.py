@@ -120,7 +120,7 @@ def test_runners_apply_a_new_job_file_together(count, db_url, tmp_path, example_
     env = settings_env(db_url, example_jobs.parent, zoom_server, sink.url)
     runs = runners_at_once(count, INVITE_AT, env, tmp_path)
     assert [(r.returncode, r.stderr) for r in runs] == [(0, "")] * count
-    assert sum("job-file applied (new event, 10 steps planned)" in r.stdout for r in runs) == 1
+    assert sum("job-file applied (new event, 11 steps planned)" in r.stdout for r in runs) == 1
     assert len(zoom_server.meetings) == 1
     assert set(invitations(sink).values()) == {1} and len(invitations(sink)) == EXAMPLE_PEOPLE
 
@@ -162,7 +162,7 @@ def test_a_failed_meeting_blocks_the_mails_says_so_and_alerts_once(db_url, tmp_p
         again = opsflow("run-due", "--now", iso(INVITE_AT + timedelta(minutes=minute)), env=env, cwd=tmp_path)
         assert again.returncode == 1 and "mail.invitation blocked" in again.stdout
     alerts = Counter(r.message()["Subject"] for r in sink.received if STAFF in r.recipients)
-    assert set(alerts.values()) == {1} and len(alerts) == 3  # the failure, and one for each step it blocks
+    assert set(alerts.values()) == {1} and len(alerts) == 4  # the failure, and one for each step it blocks
     assert any("mail.invitation が前の処理の失敗で止まっています" in subject for subject in alerts)
     assert invitations(sink) == Counter()
 

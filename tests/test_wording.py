@@ -25,7 +25,16 @@ MEETING = {
     "meeting_id": 88231635078,
     "passcode": "123456",
 }
-REGISTRANT_KINDS = ("invitation", "reminder", "change", "cancellation", "survey", "followup", "survey_reminder")
+REGISTRANT_KINDS = (
+    "invitation",
+    "confirmation",
+    "reminder",
+    "change",
+    "cancellation",
+    "survey",
+    "followup",
+    "survey_reminder",
+)
 
 
 def _event(language: str):

@@ -25,7 +25,8 @@ DELIVERY_STATES = ("pending", "sending", "sent", "deferred", "failed", "cancelle
 def send(app, event: str, kind: str, to: str | None, dry_run: bool, resend: bool, no_sync: bool, as_json: bool) -> None:
     """Send one of the seminar's mails now, to everyone who has not had it.
 
-    KIND is invitation, reminder, change, cancellation, survey (the survey to attendees and the
+    KIND is invitation, confirmation (受付完了, to people new since it was planned and not yet
+    invited), reminder, change, cancellation, survey (the survey to attendees and the
     follow-up to those who did not attend), survey_reminder, summary, or a step key such as
     mail.reminder.1d; the speakers' mails are speakers.request, speakers.rehearsal,
     speakers.materials and speakers.thanks. Each person gets one message, never two: the ledger

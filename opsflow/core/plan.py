@@ -159,13 +159,15 @@ def plan_event(event: Event) -> list[Step]:
 
 def confirms(event: Event) -> bool:
     """Whether newly seen registrants get `mail.confirmation`: as `[event] confirmation` says, else
-    whenever there are registrants and Zoom does not mail its own confirmation."""
+    whenever there are registrants and Zoom does not mail its own confirmation (`[zoom] registration`
+    with `zoom_emails = true`)."""
     spec = event.spec
     zoom_registers = spec.zoom is not None and spec.zoom.registration
     if spec.registrants is None and not zoom_registers:
         return False
-    # TODO(confirmation): on by default once mail.confirmation can be sent; until then only when asked
-    return bool(spec.event.confirmation)
+    if spec.event.confirmation is not None:
+        return spec.event.confirmation
+    return not (zoom_registers and spec.zoom is not None and spec.zoom.zoom_emails)
 
 
 def _speaker_steps(event: Event, *, before_end: bool, report_key: str | None = None) -> list[Step]:

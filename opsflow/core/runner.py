@@ -52,6 +52,7 @@ DEFAULT_DEADLINE = timedelta(hours=12)
 # useless once the seminar has started
 REMINDER_KINDS = (
     "mail.invitation",
+    "mail.confirmation",
     "mail.reminder",
     "mail.change",
     "speakers.request",
@@ -562,6 +563,7 @@ ACTIONS: dict[str, Callable[[RunContext, Event, Any], str]] = {
     "zoom.create": _zoom_create,
     "registrants.sync": _registrants_sync,
     "mail.invitation": _mail,
+    "mail.confirmation": _mail,  # 受付完了: to the registrants seen since it last ran
     "mail.reminder": _mail,
     "mail.change": _mail,
     "mail.cancellation": _mail,

@@ -101,7 +101,21 @@ def message_context(kind: str, event: Event, send_at: datetime, language: str | 
         "when": reminder_when(send_at, event.start_at, event.tz),
         "days_before": local_days,
         "start_text": start_text(send_at, event.start_at, event.tz, language),
+        "schedule": mail_schedule(event, send_at, language) if kind == "confirmation" else [],
     }
+
+
+def mail_schedule(event: Event, send_at: datetime, language: str | None = None) -> list[dict[str, str]]:
+    """The job file's invitation and reminders still ahead of `send_at`, in order, as the 受付完了 lists
+    them: `kind` (invitation or reminder) and `when_text` (`1月20日(水)18:00`, `on Wednesday 20 January
+    at 18:00 JST`, as a reminder names the start)."""
+    language = language or event.spec.event.language
+    ahead = []
+    for index, mail in enumerate(event.mail, start=1):
+        due = event.resolve(mail.at, f"mail[{index}].at")
+        if due > send_at:
+            ahead.append((due, mail.kind))
+    return [{"kind": kind, "when_text": start_text(send_at, due, event.tz, language)} for due, kind in sorted(ahead)]
 
 
 def build_context(
@@ -214,15 +228,17 @@ def sample_context(
         sample_meeting.update(recording_url="https://zoom.us/rec/share/SAMPLE", recording_passcode="Ab1+x2Yz")
     week = timedelta(days=7)
     previous = (event.start_at - week, event.end_at - week) if kind == "change" else None
+    # a confirmation goes out weeks ahead, while the invitation and the reminders are still to come
+    send_at = event.start_at - 4 * week if kind == "confirmation" else event.start_at
     return build_context(
         kind,
         event,
         sample_meeting,
         recipient,
         settings,
-        event.start_at,
+        send_at,
         previous=previous,
-        ics_attached=kind in ("invitation", "reminder", "change"),
+        ics_attached=kind in ("invitation", "confirmation", "reminder", "change"),
         summary=sample_summary() if kind == "summary" else None,
         alert=sample_alert(event) if kind == "alert" else None,
         token="sample-token",

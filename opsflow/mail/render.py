@@ -23,6 +23,7 @@ from opsflow.core.resources import builtin_templates_dir
 
 KINDS = (
     "invitation",
+    "confirmation",
     "reminder",
     "change",
     "cancellation",

@@ -35,8 +35,8 @@ from opsflow.mail.message import Attachment, Outgoing, build_message, parse_send
 from opsflow.mail.render import Renderer, meeting_id_text, renderer_for
 from opsflow.store import Store
 
-REGISTRANT_KINDS = ("invitation", "reminder", "change", "cancellation")
-ICS_KINDS = ("invitation", "reminder", "change", "cancellation")
+REGISTRANT_KINDS = ("invitation", "confirmation", "reminder", "change", "cancellation")
+ICS_KINDS = ("invitation", "confirmation", "reminder", "change", "cancellation")
 PREVIEW_SENDER = "opsflow <opsflow@localhost>"
 # what a message needs of a registrant (recipient_context, survey_context)
 PERSON_COLUMNS = (
@@ -107,7 +107,8 @@ def resolve_target(store: Store, event: Event, name: str) -> Target:
 
 def recipients_for(store: Store, event: Event, target: Target) -> list[str]:
     """Who gets it, in the roster's order: active registrants; a change notice only those already
-    invited; the survey the attendees; the follow-up the others; the survey reminder attendees who
+    invited; the confirmation those first seen since it was planned, until the invitation goes out
+    (see RosterRecipients); the survey the attendees; the follow-up the others; the survey reminder attendees who
     have not answered; the summary the staff list."""
     if target.kind in STAFF_KINDS:
         return [a.lower() for a in event.spec.summary.to] if event.spec.summary else []
@@ -134,20 +135,29 @@ def recipients_for(store: Store, event: Event, target: Target) -> list[str]:
 class RosterRecipients(Recipients):
     """The recipients of a registrant mail read from the store as the batch needs them, a page at a
     time in the roster's order, instead of a list as long as the roster: the active registrants,
-    for a change notice only those already sent the invitation."""
+    for a change notice only those already sent the invitation.
+
+    The confirmation (受付完了) goes to those first seen at or after its step was planned (switching it
+    on, or upgrading, mails nobody registered before), and only while no invitation has gone out and
+    none is theirs: the invitation says all a confirmation would, so a late registrant gets it alone."""
 
     def __init__(self, event_id: str, target: Target) -> None:
         self.event_id = event_id
         self.invited = "mail.invitation" if target.kind == "change" else None
+        self.unconfirmed = target.message_key if target.kind == "confirmation" else None
 
     def pages(self, conn, size: int) -> Iterator[list[str]]:
         after_id = 0
-        while rows := db.active_registrants_page(conn, self.event_id, after_id, size, invited=self.invited):
+        while rows := db.active_registrants_page(
+            conn, self.event_id, after_id, size, invited=self.invited, unconfirmed=self.unconfirmed
+        ):
             after_id = rows[-1].id
             yield [row.email for row in rows]
 
     def among(self, conn, emails: list[str]) -> set[str]:
-        return db.active_registrants_among(conn, self.event_id, emails, invited=self.invited)
+        return db.active_registrants_among(
+            conn, self.event_id, emails, invited=self.invited, unconfirmed=self.unconfirmed
+        )
 
 
 @dataclass(frozen=True)
@@ -373,9 +383,13 @@ def send_mail(
     if to is not None:
         address = to.strip().lower()
         if not _is_recipient(store, recipients, address):
+            why = (
+                "registered before the confirmation was planned, or the invitation has gone out"
+                if target.kind == "confirmation"
+                else "or not invited yet for a change notice"
+            )
             raise NotFoundError(
-                f"{address} does not get {target.message_key} of {event.id} (not an active "
-                "registrant, or not invited yet for a change notice)"
+                f"{address} does not get {target.message_key} of {event.id} (not an active registrant, {why})"
             )
         recipients = [address]
     factory = MessageFactory(store, settings, event, target, now, preview=dry_run)
@@ -440,6 +454,10 @@ def planned_recipients(
     if target.kind == "change":  # only people already invited get a change notice
         return kept
     have = set(kept)
+    if target.kind == "confirmation":  # only people new to the store; none once the invitation went out
+        with store.read() as conn:
+            went = db.invitation_went(conn, event.id, now)
+        return kept + ([] if went else [e for e in imported.added if e not in have])
     return kept + [e for e in (*imported.added, *imported.reactivated) if e not in have]
 
 

@@ -54,6 +54,7 @@ __all__ = [
     "lock_event",
     "lock_apply",
     "reopen_invitations",
+    "invitation_went",
     "list_job_files",
     "get_job_file",
     "record_job_file",
@@ -229,30 +230,42 @@ def registrant_ids_by_email(conn: Connection, event_id: str, status: str = "acti
 
 
 def active_registrants_page(
-    conn: Connection, event_id: str, after_id: int, limit: int, *, invited: str | None = None
+    conn: Connection,
+    event_id: str,
+    after_id: int,
+    limit: int,
+    *,
+    invited: str | None = None,
+    unconfirmed: str | None = None,
 ) -> list[sa.Row]:
     """(id, email) of the next `limit` active registrants after `after_id`, in their order; with
-    `invited`, only those sent a message whose key starts with it."""
+    `invited`, only those sent a message whose key starts with it; with `unconfirmed` (the key of the
+    confirmation step), only those it is for (see `_unconfirmed`)."""
     r = registrants.c
-    query = sa.select(r.id, r.email).where(_active(event_id, invited), r.id > after_id).order_by(r.id).limit(limit)
+    where = _active(event_id, invited, unconfirmed)
+    query = sa.select(r.id, r.email).where(where, r.id > after_id).order_by(r.id).limit(limit)
     return list(conn.execute(query))
 
 
 def active_registrants_among(
-    conn: Connection, event_id: str, emails: list[str], *, invited: str | None = None
+    conn: Connection, event_id: str, emails: list[str], *, invited: str | None = None, unconfirmed: str | None = None
 ) -> set[str]:
-    """Which of `emails` are active registrants (with `invited`, also sent such a message)."""
+    """Which of `emails` are active registrants (with `invited`, also sent such a message; with
+    `unconfirmed`, also due the confirmation)."""
     found: set[str] = set()
     for start in range(0, len(emails), 500):  # a few hundred parameters a statement, however many emails
         page = emails[start : start + 500]
-        query = sa.select(registrants.c.email).where(_active(event_id, invited), registrants.c.email.in_(page))
+        where = _active(event_id, invited, unconfirmed)
+        query = sa.select(registrants.c.email).where(where, registrants.c.email.in_(page))
         found.update(conn.execute(query).scalars())
     return found
 
 
-def _active(event_id: str, invited: str | None):
+def _active(event_id: str, invited: str | None, unconfirmed: str | None = None):
     r, d = registrants.c, deliveries.c
     active = sa.and_(r.event_id == event_id, r.status == "active")
+    if unconfirmed is not None:
+        active = sa.and_(active, _unconfirmed(unconfirmed))
     if invited is None:
         return active
     sent = sa.exists().where(
@@ -262,6 +275,37 @@ def _active(event_id: str, invited: str | None):
         d.message_key.startswith(invited, autoescape=True),
     )
     return sa.and_(active, sent)
+
+
+def _invitation_went(event_id, due_by=None):
+    """An invitation step of the event has run (or is running): the invitation has gone out; with
+    `due_by`, also when one was due by then (it goes out in the same run, whichever step runs first)."""
+    s = steps.alias("invitation").c
+    went = sa.or_(s.started_at.is_not(None), s.state.in_(("running", "done", "failed")))
+    if due_by is not None:
+        went = sa.or_(went, sa.and_(s.state != "cancelled", s.due_at <= due_by))
+    return sa.exists().where(s.event_id == event_id, s.kind == "mail.invitation", went)
+
+
+def _unconfirmed(step_key: str):
+    """Who the 受付完了 is for: registrants first seen at or after its step was planned (its row's
+    `created_at`) and before an invitation was due, with no invitation of their own in the ledger,
+    while no invitation has gone out."""
+    r, d, s = registrants.c, deliveries.c, steps.c
+    planned_at = sa.select(s.created_at).where(s.event_id == r.event_id, s.key == step_key).scalar_subquery()
+    invited = sa.exists().where(
+        d.event_id == r.event_id,
+        d.recipient == r.email,
+        d.message_key.startswith("mail.invitation", autoescape=True),
+        d.state != "cancelled",
+    )
+    return sa.and_(r.created_at >= planned_at, ~invited, ~_invitation_went(r.event_id, due_by=r.created_at))
+
+
+def invitation_went(conn: Connection, event_id: str, now: datetime) -> bool:
+    """Whether an invitation of the event has gone out, or is due by `now`: people seen now get it, and
+    no confirmation."""
+    return bool(conn.execute(sa.select(_invitation_went(event_id, due_by=now))).scalar())
 
 
 def get_registrant(conn: Connection, event_id: str, email: str) -> sa.RowMapping | None:
@@ -331,31 +375,44 @@ def lock_apply(conn: Connection) -> None:
 
 
 _EVENT_TIME = sa.select(events.c.start_at, events.c.status).where(events.c.id == sa.bindparam("p_event_id"))
-_REOPEN_INVITATIONS = (
-    steps.update()
-    .where(
-        steps.c.event_id == sa.bindparam("p_event_id"),
-        steps.c.kind == "mail.invitation",
-        steps.c.state.in_(("done", "failed")),
+
+
+def _reopen(kind: str, *also):
+    return (
+        steps.update()
+        .where(
+            steps.c.event_id == sa.bindparam("p_event_id"),
+            steps.c.kind == kind,
+            steps.c.state.in_(("done", "failed")),
+            *also,
+        )
+        .values(
+            state="planned",
+            retry_at=sa.bindparam("p_now"),
+            last_error="new registrants since it went out",
+            lease_owner=None,
+            lease_until=None,
+            updated_at=sa.bindparam("p_now"),
+        )
     )
-    .values(
-        state="planned",
-        retry_at=sa.bindparam("p_now"),
-        last_error="new registrants since it went out",
-        lease_owner=None,
-        lease_until=None,
-        updated_at=sa.bindparam("p_now"),
-    )
+
+
+_REOPEN_INVITATIONS = _reopen("mail.invitation")
+# the confirmation only while no invitation has gone out or is due (the invitation goes to new people then)
+_REOPEN_CONFIRMATION = _reopen(
+    "mail.confirmation", ~_invitation_went(steps.c.event_id, due_by=sa.bindparam("p_now", type_=UTCDateTime))
 )
 
 
 def reopen_invitations(conn: Connection, event_id: str, now: datetime) -> int:
     """New registrants arrived: an invitation step that has run goes back to `planned`, due now, so
-    the next run invites them (the ledger keeps everyone else from a second one). Not once the
-    seminar has started. Returns how many steps were reopened."""
+    the next run invites them (the ledger keeps everyone else from a second one); so does the
+    confirmation (受付完了), which then goes to the new people only. Not once the seminar has started.
+    Returns how many invitation steps were reopened."""
     event = conn.execute(_EVENT_TIME, {"p_event_id": event_id}).first()
     if event is None or event.start_at <= now or event.status != "active":
         return 0
+    conn.execute(_REOPEN_CONFIRMATION, {"p_event_id": event_id, "p_now": now})
     return conn.execute(_REOPEN_INVITATIONS, {"p_event_id": event_id, "p_now": now}).rowcount
 
 

@@ -16,8 +16,9 @@ import socket
 import threading
 from contextlib import suppress
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
+
+from opsflow.sandbox.loopback import LoopbackHTTPServer, LoopbackServer, TrackingHandler
 
 __all__ = ["FakeChat", "Exchange"]
 
@@ -64,62 +65,20 @@ class _Reply:
     hang: float = 0.0
 
 
-class FakeChat:
+class FakeChat(LoopbackServer):
     """Incoming webhooks on a free loopback port: each registered path speaks Slack's or Teams' rules."""
+
+    thread_name = "fake-chat"
 
     def __init__(self, *, port: int = 0) -> None:
         self.hooks: dict[str, Flavor] = {}
         self.recorded: list[Exchange] = []
         self._faults: list[_Fault] = []
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._connections: set[socket.socket] = set()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._port: int | None = None
-        self._bind_port = port
+        self._init_loopback(port)
 
-    # -- life cycle ---------------------------------------------------------------------------------
-
-    def start(self) -> FakeChat:
-        """Bind 127.0.0.1 and serve from a daemon thread."""
-        if self._server is None:
-            self._stopping.clear()
-            self._server = _Server(self)
-            self._port = self._server.server_address[1]
-            self._thread = threading.Thread(
-                target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-chat", daemon=True
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving, wake hanging answers and drop open connections."""
-        server, self._server = self._server, None
-        if server is None:
-            return
-        self._stopping.set()
-        server.shutdown()
-        with self._lock:
-            connections = list(self._connections)
-        for connection in connections:
-            with suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> FakeChat:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        if self._port is None:
-            raise RuntimeError("FakeChat is not started")
-        return f"http://127.0.0.1:{self._port}"
+    def _make_server(self) -> LoopbackHTTPServer:
+        return LoopbackHTTPServer(self, _Handler)
 
     def hook(self, flavor: Flavor, path: str = "/services/T000/B000/XXXX") -> str:
         """Open an incoming webhook at `path` that speaks `flavor`; returns its URL."""
@@ -193,13 +152,6 @@ class FakeChat:
             self.recorded.append(Exchange(path, flavor, body, reply.status, reply.text))
         return reply
 
-    def _track(self, connection: socket.socket, is_open: bool) -> None:
-        with self._lock:
-            if is_open:
-                self._connections.add(connection)
-            else:
-                self._connections.discard(connection)
-
 
 def _answer(flavor: Flavor, body: bytes) -> _Reply:
     """What the real service would say to this body."""
@@ -257,23 +209,9 @@ def _teams_problem(data: dict[str, Any]) -> str:
     return ""
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.server.fake._track(self.connection, True)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.fake._track(self.connection, False)
-
+class _Handler(TrackingHandler):
     def _serve(self) -> None:
-        fake = self.server.fake
+        fake: FakeChat = self.server.fake
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
         reply = fake._exchange(self.command, self.path.partition("?")[0], body)
@@ -296,14 +234,3 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     do_GET = do_POST = do_PUT = _serve
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the exchanges are in `FakeChat.recorded`."""
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, fake: FakeChat) -> None:
-        self.fake = fake
-        super().__init__(("127.0.0.1", fake._bind_port), _Handler)

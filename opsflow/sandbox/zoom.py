@@ -22,10 +22,10 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+from opsflow.sandbox.loopback import LoopbackHTTPServer, LoopbackServer, TrackingHandler
 from opsflow.sandbox.zoom_reports import Attendance
 from opsflow.sandbox.zoom_state import (
     MEETING,
@@ -321,8 +321,10 @@ def _next_midnight(now: datetime) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
-class FakeZoom:
+class FakeZoom(LoopbackServer):
     """Zoom's OAuth and API on a free loopback port, with its state readable and faults scriptable."""
+
+    thread_name = "fake-zoom"
 
     def __init__(
         self,
@@ -355,55 +357,10 @@ class FakeZoom:
         self._faults: list[_Fault] = []
         self.quirks = Quirks()
         self._lock = threading.RLock()
-        self._stopping = threading.Event()
-        self._connections: set[socket.socket] = set()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._port: int | None = None
-        self._bind_port = port  # 0: a free port
+        self._init_loopback(port)  # start(), stop(), `with`, base_url: opsflow.sandbox.loopback
 
-    # -- life cycle --------------------------------------------------------------------------------
-
-    def start(self) -> FakeZoom:
-        """Bind 127.0.0.1 (on the port given, else a free one) and serve from a daemon thread."""
-        if self._server is None:
-            self._stopping.clear()
-            self._server = _Server(self)
-            self._port = self._server.server_address[1]
-            self._thread = threading.Thread(
-                target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-zoom", daemon=True
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving, drop open connections and wake delayed answers."""
-        server, self._server = self._server, None
-        if server is None:
-            return
-        self._stopping.set()
-        server.shutdown()
-        with self._lock:
-            connections = list(self._connections)
-        for connection in connections:
-            with suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> FakeZoom:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        """The root, http://127.0.0.1:PORT; kept after stop(), where connections are then refused."""
-        if self._port is None:
-            raise RuntimeError("FakeZoom is not started")
-        return f"http://127.0.0.1:{self._port}"
+    def _make_server(self) -> LoopbackHTTPServer:
+        return LoopbackHTTPServer(self, _Handler)
 
     @property
     def oauth_url(self) -> str:
@@ -680,34 +637,12 @@ class FakeZoom:
             },
         )
 
-    def _track(self, connection: socket.socket, is_open: bool) -> None:
-        with self._lock:
-            if is_open:
-                self._connections.add(connection)
-            else:
-                self._connections.discard(connection)
 
-
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(TrackingHandler):
     """Reads one request, asks the FakeZoom for the answer, writes it (or drops the connection)."""
 
-    protocol_version = "HTTP/1.1"
-    server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        # headers and body go out in two writes; without this each answer waits for a delayed ACK
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.server.fake._track(self.connection, True)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.fake._track(self.connection, False)
-
     def _serve(self) -> None:
-        fake = self.server.fake
+        fake: FakeZoom = self.server.fake
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
         path, _, query = self.path.partition("?")
@@ -731,17 +666,6 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the exchanges are in `FakeZoom.recorded`."""
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, fake: FakeZoom) -> None:
-        self.fake = fake
-        super().__init__(("127.0.0.1", fake._bind_port), _Handler)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -153,6 +153,11 @@ def test_a_new_row_in_the_csv_is_confirmed_alone_at_the_next_run(run, env, examp
     assert "zoom.us" in confirmed["late@city.example.lg.jp"][0].get_body(("plain",)).get_content()
     assert messages(sink, INVITATION) == {}  # the invitation is still to come, for everyone at once
     assert run_due(run, env, APPLIED + timedelta(days=1, minutes=1)) == []
+    by_hand = run("send", "example-seminar", "confirmation", "--json", env=env)  # by hand: nothing left to send
+    assert by_hand.exit_code == 0, by_hand.output
+    data = json.loads(by_hand.stdout)
+    assert (data["message"], data["sent"], data["already_sent"]) == ("mail.confirmation", [], PEOPLE + 1)
+    assert len(sink.received) == PEOPLE + 1
 
 
 def test_who_registers_after_the_invitation_went_gets_the_invitation_alone(run, env, example_jobs, sink):  # noqa: F811

@@ -19,9 +19,12 @@ from opsflow.sandbox.demo import run_demo
 from opsflow.sandbox.demo_page import write_page
 from opsflow.store import open_store
 
-STEPS = ["zoom.create", "registrants.sync", "mail.invitation", "mail.reminder.1d", "mail.reminder.1h",
-         "report.fetch", "summary.staff", "survey.send", "survey.remind", "summary.staff.survey"]  # fmt: skip
-SAMPLES = {"mail.invitation", "mail.reminder.1d", "mail.reminder.1h", "survey.send", "survey.followup", "survey.remind"}
+STEPS = ["zoom.create", "registrants.sync", "mail.confirmation", "speakers.request", "speakers.materials",
+         "mail.invitation", "speakers.rehearsal", "mail.reminder.1d", "mail.reminder.1h", "report.fetch",
+         "recording.fetch", "summary.staff", "survey.send", "survey.remind", "speakers.thanks",
+         "summary.staff.survey"]  # fmt: skip
+SAMPLES = {"mail.confirmation", "mail.invitation", "mail.reminder.1d", "mail.reminder.1h", "survey.send",
+           "survey.followup", "survey.remind", "speakers.request", "speakers.thanks"}  # fmt: skip
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
 
@@ -97,7 +100,7 @@ def test_chromium_reads_the_seminar_as_it_ran(demo, browser):
 
     header = dom.find_all("header")[0].text()
     assert "2027年1月21日(木) 18:00–19:30 JST" in header and re.search(r"ミーティングID \d{3} \d{4} \d{4}", header)
-    assert re.search(r"40名\s*申込", header) and re.search(r"216通\s*送信メール", header)
+    assert re.search(r"40名\s*申込", header) and re.search(r"224通\s*送信メール", header)
 
     rows = dom.find_all("table", "timeline")[0].find_all("tr")[1:]
     steps = [row for row in rows if row.attrs.get("data-key")]
@@ -132,7 +135,7 @@ def test_chromium_reads_the_seminar_as_it_ran(demo, browser):
         assert fonts and all((result.page.parent / font).stat().st_size > 1_000_000 for font in fonts)
 
     links = [a.attrs["href"] for a in dom.find_all("a", "eml")]
-    assert len(links) == 216
+    assert len(links) == 224
     assert {result.page.parent / unquote(href) for href in links} == set(result.outbox.glob("*.eml"))
 
 
@@ -169,7 +172,7 @@ def test_messages_are_escaped_and_strangers_listed(demo, tmp_path):
         store.dispose()
     assert "<script>" not in page and "<img src=x" not in page and "<b>bold" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and 'href="zz%20%231%3F.eml"' in page
-    assert page.count('class="eml"') == 217 and "その他のメール" in page
+    assert page.count('class="eml"') == 225 and "その他のメール" in page
 
 
 def test_screenshot_says_why_when_the_browser_cannot_start(tmp_path):

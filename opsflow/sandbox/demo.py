@@ -1,9 +1,11 @@
 """`opsflow demo`: a whole seminar in well under a minute, with no accounts and nothing sent.
 
-The fake Zoom on loopback, a file outbox, a fresh database, the example job with its registrants, a
-simulated attendance and survey, and a clock that jumps from each due step to the next. What is left
-behind: the outbox (.eml files and `index.html`, the seminar as it ran, from `demo_page`), the database,
-and `index.png`, a screenshot of the page when Chromium is on the machine.
+The fake Zoom and a fake staff chat on loopback, a file outbox, a fresh database, the example job with its
+registrants, a simulated attendance and survey, and a clock that jumps from each due step to the next.
+The demo's copy of the example adds what the example leaves out (`DEMO_ADDITIONS`): the speakers' own
+mails, the cloud recording, and two registrants who chose English. What is left behind: the outbox (.eml
+files and `index.html`, the seminar as it ran, from `demo_page`), the database, and `index.png`, a
+screenshot of the page when Chromium is on the machine.
 """
 
 from __future__ import annotations
@@ -18,6 +20,23 @@ from pathlib import Path
 from opsflow.core.resources import example_files
 
 DEMO_START = datetime(2027, 1, 1, 0, 0, tzinfo=UTC)  # 09:00 JST, a little before the invitation
+# The speakers' addresses, by the `talk` line of the example that they follow.
+SPEAKER_EMAILS = {
+    "加賀市におけるデジタル化の取り組みについて": "k-ono@city.kaga.lg.jp",
+    "「書かない窓口」導入の一年 ― 住民と職員の声から": "m-sato@city.itoshima.lg.jp",
+}
+DEMO_ADDITIONS = """
+# Added by `opsflow demo` to its copy of the example: the speakers' mails and the cloud recording.
+[speakers]
+rehearsal = "start - 7d @ 17:00"          # the rehearsal itself; its notice goes at rehearsal_notice_at
+rehearsal_notice_at = "start - 14d @ 11:00"
+materials_due = "start - 3bd @ 17:00"     # slides due; the reminder goes at materials_remind_at
+
+[recording]
+at = "end + 30m"
+until = "end + 3h"
+"""
+ENGLISH_ROWS = 2  # registrants (the last of the CSV) who chose English in its 言語 column
 
 
 class DemoClock:
@@ -55,6 +74,7 @@ def run_demo(folder: Path, echo: Callable[[str], None] = print, *, screenshot: b
     from opsflow.core.jobspec import load_jobs
     from opsflow.core.runner import RunContext, run_due
     from opsflow.sandbox.browser import screenshot_page
+    from opsflow.sandbox.chat import FakeChat
     from opsflow.sandbox.demo_page import write_page
     from opsflow.sandbox.zoom import FakeZoom
     from opsflow.store import open_store
@@ -63,7 +83,7 @@ def run_demo(folder: Path, echo: Callable[[str], None] = print, *, screenshot: b
 
     jobs, outbox = _fresh_folder(folder)
     clock = DemoClock(DEMO_START)
-    with FakeZoom(clock=clock.now) as fake:
+    with FakeZoom(clock=clock.now) as fake, FakeChat() as chat:
         settings = Settings(
             zoom_account_id=fake.account_id,
             zoom_client_id=fake.client_id,
@@ -76,6 +96,7 @@ def run_demo(folder: Path, echo: Callable[[str], None] = print, *, screenshot: b
             organizer_contact="seminar@example.jp",
             database_url=Secret(f"sqlite:///{folder / 'opsflow.db'}"),
             jobs_dir=jobs,
+            staff_webhook_url=Secret(chat.hook("slack")),
         )
         zoom = Zoom(
             Credentials(fake.account_id, fake.client_id, Secret(fake.client_secret)),
@@ -108,7 +129,8 @@ def run_demo(folder: Path, echo: Callable[[str], None] = print, *, screenshot: b
                 if result.key == "survey.send" and result.state == "done" and not surveyed:
                     surveyed = _answer_survey(store, event, folder, clock.now())
                     echo(f"{_local(event, clock.now())}  {surveyed} survey answers imported (simulated)")
-        page = write_page(store, event.id, outbox)
+        posts = [post.get("text", "") for post in chat.messages()]
+        page = write_page(store, event.id, outbox, chat_posts=posts)
         store.dispose()
     echo(f"\npage: {page} (the timeline, a sample of each mail, the staff summary, every message)")
     shot = None
@@ -129,9 +151,36 @@ def _fresh_folder(folder: Path) -> tuple[Path, Path]:
     (jobs / "registrants").mkdir(parents=True)
     outbox.mkdir()
     job, csv = example_files()
-    shutil.copy(job, jobs / job.name)
-    shutil.copy(csv, jobs / "registrants" / csv.name)
+    (jobs / job.name).write_text(demo_job(job.read_text(encoding="utf-8")), encoding="utf-8")
+    (jobs / "registrants" / csv.name).write_text(demo_registrants(csv.read_text(encoding="utf-8-sig")),
+                                                 encoding="utf-8-sig")  # fmt: skip
     return jobs, outbox
+
+
+def demo_job(text: str) -> str:
+    """The example job with each speaker's email after their talk, and `DEMO_ADDITIONS` at the end."""
+    for talk, email in SPEAKER_EMAILS.items():
+        line = f'talk = "{talk}"\n'
+        if line not in text:
+            raise RuntimeError(f"the example job no longer has the talk {talk!r}: update SPEAKER_EMAILS")
+        text = text.replace(line, f'{line}email = "{email}"\n')
+    return text + DEMO_ADDITIONS
+
+
+def demo_registrants(text: str) -> str:
+    """The example registrants with a 言語 column: the last `ENGLISH_ROWS` chose English, the others left
+    it blank (the seminar's Japanese)."""
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(text)))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*rows[0], "言語"])
+    people = rows[1:]
+    for n, row in enumerate(people):
+        writer.writerow([*row, "English" if n >= len(people) - ENGLISH_ROWS else ""])
+    return out.getvalue()
 
 
 def _hold_seminar(fake, event) -> None:

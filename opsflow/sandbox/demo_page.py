@@ -4,6 +4,7 @@ its chart, every message linked), built from the database and the outbox. Templa
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections import Counter
@@ -18,6 +19,7 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from opsflow.after.staff_chat import RECIPIENT as CHAT_RECIPIENT
 from opsflow.core.errors import NotFoundError
 from opsflow.store import Store
 
@@ -33,6 +35,13 @@ LABELS = {
     "mail.reminder": ("リマインダー", "Reminder"),
     "mail.change": ("日時変更のお知らせ", "Change notice"),
     "mail.cancellation": ("開催中止のお知らせ", "Cancellation"),
+    "mail.confirmation": ("受付完了のお知らせ", "Registration confirmation"),
+    "speakers.request": ("ご登壇のお願い（登壇者）", "Speakers: request"),
+    "speakers.rehearsal": ("リハーサルのご案内（登壇者）", "Speakers: rehearsal"),
+    "speakers.materials": ("資料提出のお願い（登壇者）", "Speakers: materials"),
+    "speakers.thanks": ("ご登壇の御礼（登壇者）", "Speakers: thanks"),
+    "recording.fetch": ("録画リンクの取得", "Recording link"),
+    "chat": ("スタッフチャットへの投稿", "Staff chat post"),
     "report.fetch": ("参加レポート取得", "Attendance report"),
     "summary.staff": ("スタッフ向け集計", "Staff summary"),
     "summary.staff.survey": ("スタッフ向け集計（アンケート後）", "Staff summary after the survey"),
@@ -174,6 +183,8 @@ class Run:
     attendance: list
     answers: list
     meeting_id: str | None  # as Zoom prints it
+    recording_url: str | None = None
+    speakers: dict[str, dict] = field(default_factory=dict)  # the speakers with an email, by address
 
     @property
     def active(self) -> list:
@@ -194,6 +205,8 @@ def load_run(store: Store, event_id: str) -> Run:
         if event is None:
             raise NotFoundError(f"no seminar {event_id!r} in the database: run the demo first")
         meeting = db.get_zoom_meeting(conn, event_id)
+        spec = json.loads(event["spec_json"])
+        speakers = {s["email"].lower(): s for s in spec["event"].get("speakers", []) if s.get("email")}
         return Run(
             event=event,
             tz=ZoneInfo(event["timezone"]),
@@ -203,11 +216,14 @@ def load_run(store: Store, event_id: str) -> Run:
             attendance=db.list_attendance(conn, event_id),
             answers=db.list_survey_responses(conn, event_id),
             meeting_id=meeting_id_text(meeting["meeting_id"]) if meeting else None,
+            recording_url=meeting["recording_url"] if meeting else None,
+            speakers=speakers,
         )
 
 
-def write_page(store: Store, event_id: str, outbox: Path) -> Path:
-    """Write `outbox/index.html` (its font and charts in `outbox/page/`) for one seminar; returns its path."""
+def write_page(store: Store, event_id: str, outbox: Path, chat_posts: list[str] | None = None) -> Path:
+    """Write `outbox/index.html` (its font and charts in `outbox/page/`) for one seminar; returns its path.
+    `chat_posts`: the texts the staff chat received, shown with the ledger's record of each post."""
     from jinja2 import Environment, StrictUndefined
 
     run = load_run(store, event_id)
@@ -241,6 +257,7 @@ def write_page(store: Store, event_id: str, outbox: Path) -> Path:
         failed=sum(1 for d in run.deliveries if d["state"] == "failed"),
         rows=timeline(run, {kind.key for kind in kinds if kind.mails}),
         kinds=kinds,
+        chat=_chat_posts(run, chat_posts or []),
         font=f"{ASSETS}/{font.name}" if font else "",
         local_time=lambda moment: local_time(moment, tz) if moment else "",
     )
@@ -255,10 +272,11 @@ def _kinds(mails: list[Mail], run: Run) -> list[Kind]:
     for mail in mails:
         groups.setdefault(mail.key, []).append(mail)
     for d in run.deliveries:
-        groups.setdefault(d["message_key"], [])  # nothing in the outbox: every delivery of it failed
+        if d["recipient"] != CHAT_RECIPIENT:
+            groups.setdefault(d["message_key"], [])  # nothing in the outbox: every delivery of it failed
     kinds = []
     for key, group in groups.items():
-        people = [_person(d, run.people) for d in run.deliveries if d["message_key"] == key]
+        people = [_person(d, run.people, run.speakers) for d in run.deliveries if d["message_key"] == key]
         ja, en = label(key) if key else ("その他のメール", "Other mail")
         kinds.append(Kind(key, ja, en, group, people, key.startswith("summary.")))
     last = datetime.max.replace(tzinfo=UTC)
@@ -266,8 +284,34 @@ def _kinds(mails: list[Mail], run: Run) -> list[Kind]:
     return kinds
 
 
-def _person(delivery, people: dict[str, Any]) -> dict[str, str]:
+def _chat_posts(run: Run, texts: list[str]) -> list[dict[str, str]]:
+    """Each post to the staff chat as the ledger records it (its key, state and time), with the text the
+    chat received, in the order they were posted."""
+    posts = sorted((d for d in run.deliveries if d["recipient"] == CHAT_RECIPIENT), key=lambda d: d["id"])
+    shown = []
+    for n, d in enumerate(posts):
+        ja, en = label(d["message_key"].removeprefix("chat."))
+        shown.append(
+            {
+                "key": d["message_key"],
+                "label": ja,
+                "english": en,
+                "state": DELIVERY_STATES.get(d["state"], d["state"]),
+                "when": local_time(d["sent_at"], run.tz) if d["sent_at"] else "",
+                "text": texts[n] if n < len(texts) else "",
+            }
+        )
+    return shown
+
+
+def _person(delivery, people: dict[str, Any], speakers: dict[str, dict] | None = None) -> dict[str, str]:
     person = people.get(delivery["recipient"])
+    speaker = (speakers or {}).get(delivery["recipient"])
+    if person is None and speaker is not None:  # a speaker's own mail
+        where = speaker.get("affiliation", "")
+        state = delivery["state"]
+        return {"name": speaker["name"], "organization": where, "email": delivery["recipient"],
+                "state": "" if state == "sent" else DELIVERY_STATES.get(state, state)}  # fmt: skip
     where = " ".join(filter(None, [person["organization"], person["department"]])) if person else ""
     state = delivery["state"]
     return {
@@ -339,6 +383,8 @@ def _step_result(step, sent: Counter, run: Run) -> str:
         return f"申込者 {len(run.active)}名 ・ Zoom登録 {in_zoom}名"
     if step["kind"] == "report.fetch":
         return f"記録 {len(run.attendance)}名 ・ うち参加 {run.attended}名"
+    if step["kind"] == "recording.fetch":
+        return "録画の共有リンクを保存" if run.recording_url else ""
     parts = []
     keys = sorted({key for key, _ in sent}, key=lambda key: (key != step["key"], key))
     for key in keys:  # the step's own mail first, then what else it sent (the survey step: the follow-up)

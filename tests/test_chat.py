@@ -171,7 +171,7 @@ def test_other_alert_states_and_an_unknown_step():
     assert blocked.title == "【要対応】自治体DXセミナーの「アンケートメールの送信」が前の処理の失敗で止まっています"
     assert blocked.detail == "（記録なし）" and blocked.notes == ("対応：opsflow status で状況を確認してください。",)
     missed = alert_message(TITLE, "mail.reminder.1d", "missed", "found after the seminar had started", "", "", "ja")
-    assert ("状態", "未実行（予定時刻を過ぎたため）") in missed.fields
+    assert ("状態", "見送り（締め切りを過ぎたため）") in missed.fields
     odd = alert_message(TITLE, "custom.step", "failed", "x", "", "", "ja")
     assert odd.title == "【要対応】自治体DXセミナーの「custom.step」が失敗しました"
 

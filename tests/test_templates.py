@@ -101,6 +101,7 @@ def sample_context(language: str, kind: str) -> dict:
         "alert": {
             "event_title": "パブリテックセミナー vol.3",
             "step": "mail.reminder.1d",
+            "step_label": "リマインドメールの送信",
             "state": "failed",
             "error": "SMTP 451 4.3.0 mailbox temporarily unavailable",
             "due_text": "2027年1月20日(水) 18:00",
@@ -416,6 +417,21 @@ def test_alert_for_a_missed_step_says_it_did_not_run(language):
     rendered = render(language, "alert", context)
     assert {"ja": "実行されませんでした", "en": "did not run"}[language] in rendered.subject
     assert {"ja": "失敗しました", "en": "failed"}[language] not in rendered.subject
+    # the reason is the error's (a mail found after the start, a recording Zoom never made): not guessed
+    assert {"ja": "締め切りまでに実行されませんでした", "en": "did not run before its deadline"}[language] in rendered.text
+
+
+def test_alert_names_each_step_of_the_seminar_in_words(tmp_path):
+    """An alert about any step of the plan says what that step does, in the seminar's language."""
+    from opsflow.after.chat import step_label
+
+    keys = ["zoom.create", "registrants.sync", "mail.confirmation", "mail.invitation", "mail.reminder.1d",
+            "mail.change.1", "mail.cancellation", "speakers.request", "speakers.rehearsal", "speakers.materials",
+            "speakers.thanks", "report.fetch", "recording.fetch", "survey.send", "survey.remind",
+            "summary.staff", "summary.staff.survey"]  # fmt: skip
+    for key in keys:
+        assert step_label(key, "ja") and step_label(key, "en"), key
+    assert step_label("recording.fetch", "ja") == "録画リンクの取得"
 
 
 # --- escaping, errors, sandbox ------------------------------------------------------------------

@@ -451,13 +451,21 @@ STEP_LABELS = {
     "survey.send": ("アンケートメールの送信", "sending the survey"),
     "survey.remind": ("アンケート再送メールの送信", "sending the survey reminder"),
     "summary.staff": ("集計報告メールの送信", "sending the staff summary"),
+    "mail.confirmation": ("受付完了メールの送信", "sending the registration confirmation"),
+    "mail.change": ("日時変更のお知らせの送信", "sending the change notice"),
+    "mail.cancellation": ("開催中止のお知らせの送信", "sending the cancellation"),
+    "speakers.request": ("登壇者へのご依頼メールの送信", "sending the speakers' request"),
+    "speakers.rehearsal": ("登壇者へのリハーサル案内の送信", "sending the speakers' rehearsal notice"),
+    "speakers.materials": ("登壇者への資料提出依頼の送信", "sending the speakers' materials reminder"),
+    "speakers.thanks": ("登壇者への御礼メールの送信", "sending the speakers' thanks"),
+    "recording.fetch": ("録画リンクの取得", "fetching the recording's link"),
 }
 ALERT_STATES = ("failed", "missed", "blocked", "stopped")
 WORDS: dict[str, dict[str, Any]] = {
     "ja": {
         "alert": "【要対応】{event}の「{step}」{ending}",
         "failed": ("が失敗しました", "処理が失敗しました。内容を確認し、対応をお願いします。", "失敗"),
-        "missed": ("が実行されませんでした", "予定されていた処理が、予定時刻を過ぎたため実行されませんでした。", "未実行（予定時刻を過ぎたため）"),
+        "missed": ("が実行されませんでした", "予定されていた処理が、締め切りまでに実行されませんでした。理由は下記のエラー内容をご覧ください。", "見送り（締め切りを過ぎたため）"),
         "blocked": ("が前の処理の失敗で止まっています", "この処理の前に必要な処理が失敗したため、この処理は実行されずに待機しています。", "待機中（前の処理が失敗）"),
         "stopped": ("が途中で中断されました", "メールサーバーの応答が途絶えたため、送信を途中で中断しました。残りは次回の実行で送信されます。", "中断（送信結果が不明なメールあり）"),
         "alert_fields": ("セミナー", "処理", "状態", "予定時刻"),
@@ -486,7 +494,7 @@ WORDS: dict[str, dict[str, Any]] = {
     "en": {
         "alert": "Action needed: {step} {ending} ({event})",
         "failed": ("failed", "A step failed. Please look into it.", "failed"),
-        "missed": ("did not run", "A scheduled step did not run because its time had passed.", "missed (its time had passed)"),
+        "missed": ("did not run", "A scheduled step did not run before its deadline; the reason is below.", "missed (past its deadline)"),
         "blocked": ("is held up by a failed step", "A step it needs first has failed, so this step is waiting and has not run.", "waiting (a step before it failed)"),
         "stopped": ("was broken off", "The mail server stopped answering, so the sending was broken off. The rest go out at the next run.", "broken off (a message in doubt)"),
         "alert_fields": ("Seminar", "Step", "State", "Due"),

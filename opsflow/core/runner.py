@@ -387,12 +387,14 @@ def _alert(ctx: RunContext, event: Event, key: str, state: str, error: str, *, l
     """One alert to staff per failed, missed or blocked step: a mail to the `[summary] to` list, and a post
     to the staff chat when OPSFLOW_STAFF_WEBHOOK_URL is set; the ledger keeps each to one per `ledger_key`
     (the step's key by default). `alerted_at` is set once either reached staff."""
+    from opsflow.after.chat import step_label
     from opsflow.after.staff_chat import post_alert
 
     local = event.local(ctx.now)
     alert = {
         "event_title": event.title,
         "step": key,
+        "step_label": step_label(key, event.spec.event.language),
         "state": state,
         "error": error,
         "due_text": f"{local:%Y-%m-%d %H:%M} {local.tzname()}",

@@ -204,6 +204,7 @@ def sample_alert(event: Event) -> dict[str, Any]:
     return {
         "event_title": event.title,
         "step": "mail.reminder.1d",
+        "step_label": "リマインドメールの送信" if event.spec.event.language == "ja" else "sending a reminder",
         "state": "failed",
         "error": "the mail server refused the login",
         "due_text": "2027-01-20 18:00 JST",

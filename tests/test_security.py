@@ -304,6 +304,8 @@ def test_no_password_of_any_setting_shows_anywhere(cli_run, tmp_path, example_jo
                 (["status", event, "--json"], 0),
                 (["registrants", "purge", event, "--older-than", "0d", "--dry-run"], 2),  # the seminar is ahead
                 (["zoom", "delete", event, "--dry-run"], 0), (["demo", "--output", str(tmp_path / "demo")], 0),
+                (["speakers", event, "--json"], 0), (["recording", "fetch", event, "--dry-run", "--json"], 1),  # none: the meeting was not recorded
+                (["recording", "show", event, "--json"], 0),
             ]:
                 run("good", args, good, code)
             everything_wrong = {k: v for change, _, _ in wrong.values() for k, v in change.items()}

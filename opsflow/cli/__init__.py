@@ -8,4 +8,6 @@ so that `quick` (cron's fast path) loads no click.
 - `views`: what the commands print: data for `--json`, tables and text for people.
 - `zoom`, `registrants`, `mail`, `after`, `runner`: the command groups of each capability.
 - `speakers`: `opsflow speakers`, each speaker's email, mails and panelist link.
+- `recording`: `opsflow recording fetch|show`, the cloud recording's share link.
+- `chat`: `opsflow chat test`, a test post to the staff chat.
 """

@@ -444,6 +444,29 @@ def test_a_speaker_taken_out_of_the_job_file_is_removed_as_a_panelist_at_the_nex
     assert listed["no_longer_speakers"] == [ITOSHIMA]
 
 
+def test_speakers_changed_in_the_job_file_after_the_request_are_settled_at_the_next_run(world):
+    """A speaker given an email after the request went gets it at the next run (on a webinar, as a
+    panelist), one taken out leaves the panel, and those who had it do not get it again."""
+    world.run(APPLIED)
+    webinar = world.webinar_id()
+    text = JOB.replace('email = "yamada@city.itoshima.example.lg.jp"\n', "").replace(
+        'name = "司会 太郎"\naffiliation = "事務局"\n', 'name = "司会 太郎"\naffiliation = "事務局"\nemail = "moderator@example.jp"\n'
+    )
+    world.path.write_text(text.format(kind="webinar"), encoding="utf-8")
+    later = APPLIED + timedelta(days=1)
+    world.apply(later)
+    assert world.state("speakers.request") == "planned"
+
+    results = world.run(later)
+
+    assert results["speakers.request"].state == "done", results["speakers.request"]
+    assert len(world.mails("moderator@example.jp")) == 1
+    assert len(world.mails(KAGA)) == 1 and len(world.mails(ITOSHIMA)) == 1  # nobody twice
+    assert sorted(p["email"].lower() for p in world.fake.panelists(webinar)) == sorted([KAGA, "moderator@example.jp"])
+    world.apply(later + timedelta(hours=1))  # nothing changed since: the request stays done
+    assert world.state("speakers.request") == "done"
+
+
 # --- bad job files ---------------------------------------------------------------------------------------
 
 

@@ -154,6 +154,9 @@ def diff_event(event: Event, steps: list[Step], row, existing: list, now: dateti
         elif _differs(old, new):
             update = {k: new[k] for k in ("at_expr", "after_key", "params_json", "kind")}
             changes.append(Change("move-step", step.key, "updated", update, old["id"]))
+    again = _speakers_changed(event, row, existing, now)
+    if again is not None:
+        changes.append(again)
     for old in by_key.values():
         if old["state"] in PENDING and not _is_notice(old["key"]):
             changes.append(
@@ -169,6 +172,27 @@ def diff_event(event: Event, steps: list[Step], row, existing: list, now: dateti
 
 
 CANCELLATION = "mail.cancellation"
+SPEAKER_REQUEST = "speakers.request"
+
+
+def _speakers_changed(event: Event, row, existing: list, now: datetime) -> Change | None:
+    """A speaker given an email, or taken out, after the request went: the request runs again before the
+    seminar (the ledger keeps those who had it from a second one; on a webinar the panelists are added and
+    removed to match)."""
+    old = next((s for s in existing if s["key"] == SPEAKER_REQUEST and s["state"] in ("done", "failed")), None)
+    if old is None or now >= event.start_at or not event.spec.speakers.enabled:
+        return None
+    stored = json.loads(row["spec_json"])["event"].get("speakers", [])
+    before = {str(s["email"]).lower() for s in stored if s.get("email")}
+    after = {s.email.lower() for s in event.spec.event.speakers if s.email}
+    if before == after:
+        return None
+    added, removed = len(after - before), len(before - after)
+    why = ", ".join(
+        p for p in (f"{added} speaker(s) added" if added else "", f"{removed} taken out" if removed else "") if p
+    )
+    values = {"state": "planned", "due_at": now, "retry_at": None, "last_error": None}
+    return Change("restore-step", SPEAKER_REQUEST, f"planned again, due now: {why}", values, old["id"])
 
 
 def _is_notice(key: str) -> bool:

@@ -154,9 +154,9 @@ def diff_event(event: Event, steps: list[Step], row, existing: list, now: dateti
         elif _differs(old, new):
             update = {k: new[k] for k in ("at_expr", "after_key", "params_json", "kind")}
             changes.append(Change("move-step", step.key, "updated", update, old["id"]))
-    again = _speakers_changed(event, row, existing, now)
-    if again is not None:
-        changes.append(again)
+    speakers = _speakers_changed(event, row, existing, now)
+    if speakers is not None:
+        changes.append(speakers)
     for old in by_key.values():
         if old["state"] in PENDING and not _is_notice(old["key"]):
             changes.append(

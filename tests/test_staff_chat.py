@@ -221,6 +221,16 @@ def test_summary_send_dry_run_says_it_would_post(run, held, chat, smtp_sink):  #
     assert chat.count() == 1
 
 
+def test_run_due_dry_run_says_the_summary_step_would_also_post(run, held, chat, smtp_sink):  # noqa: F811
+    assert run("report", "fetch", "example-seminar", env=held).exit_code == 0
+    dry = run("run-due", "--dry-run", "--now", iso(AFTER), env=held)
+    assert dry.exit_code == 0, dry.output
+    assert "summary.staff would-run (would mail 1 people, and post to the staff chat)" in dry.stdout
+    without = run("run-due", "--dry-run", "--now", iso(AFTER), env={**held, "OPSFLOW_STAFF_WEBHOOK_URL": ""})
+    assert "summary.staff would-run (would mail 1 people)" in without.stdout
+    assert chat.count() == 0 and not any("集計報告" in s for s in staff_subjects(smtp_sink))
+
+
 def test_a_chat_that_fails_a_while_retries_the_summary_step_not_the_mail(run, held, chat, smtp_sink,  # noqa: F811
                                                                           db_url):
     chat.fail_next(503, times=3)  # every attempt of the first run

@@ -443,10 +443,19 @@ def _describe_dry_run(ctx: RunContext, event: Event, step) -> str:
         from opsflow.mail.send import planned_recipients
 
         try:
-            return f"would mail {len(planned_recipients(ctx.store, event, step['key'], ctx.now))} people"
+            text = f"would mail {len(planned_recipients(ctx.store, event, step['key'], ctx.now))} people"
         except OpsflowError as exc:
             return f"would try, but: {exc}"
+        return text + _chat_too(ctx) if kind == "summary.staff" else text
     return f"would run {kind}"
+
+
+def _chat_too(ctx: RunContext) -> str:
+    """`, and post to the staff chat` when OPSFLOW_STAFF_WEBHOOK_URL is set (what a summary step also does)."""
+    try:
+        return ", and post to the staff chat" if ctx.settings.staff_webhook_url else ""
+    except OpsflowError as exc:  # a bad setting: the real run reports it
+        return f", and post to the staff chat, but: {exc}"
 
 
 # --- the actions, one per step kind ---------------------------------------------------------

@@ -169,13 +169,13 @@ def date_text(start: datetime, end: datetime, tz: ZoneInfo, language: str) -> st
     """`2027年1月21日(木) 18:00〜19:30` in Japanese; `Thursday, 21 January 2027, 18:00–19:30 JST` in English."""
     local_start, local_end = start.astimezone(tz), end.astimezone(tz)
     if language == "ja":
-        day = f"{local_start.year}年{_ja_day(local_start)}"
+        day = f"{local_start.year}年{ja_day(local_start)}"
         if local_end.date() != local_start.date():
-            return f"{day} {local_start:%H:%M}〜{_ja_day(local_end)} {local_end:%H:%M}"
+            return f"{day} {local_start:%H:%M}〜{ja_day(local_end)} {local_end:%H:%M}"
         return f"{day} {local_start:%H:%M}〜{local_end:%H:%M}"
-    day = _en_day(local_start, year=True, comma=True)
+    day = en_day(local_start, year=True, comma=True)
     if local_end.date() != local_start.date():
-        end_day = _en_day(local_end, year=True, comma=True)
+        end_day = en_day(local_end, year=True, comma=True)
         return f"{day}, {local_start:%H:%M} – {end_day}, {local_end:%H:%M} {local_end.tzname()}"
     return f"{day}, {local_start:%H:%M}–{local_end:%H:%M} {local_start.tzname()}"
 
@@ -200,12 +200,12 @@ _EN_MONTHS = (
 )
 
 
-def _ja_day(day: date) -> str:
+def ja_day(day: date) -> str:
     """`1月21日(木)`"""
     return f"{day.month}月{day.day}日({_JA_WEEKDAYS[day.weekday()]})"
 
 
-def _en_day(day: date, *, year: bool = False, comma: bool = False) -> str:
+def en_day(day: date, *, year: bool = False, comma: bool = False) -> str:
     """`Thursday 21 January`; with `comma` and `year`, `Thursday, 21 January 2027`."""
     text = f"{_EN_WEEKDAYS[day.weekday()]}{',' if comma else ''} {day.day} {_EN_MONTHS[day.month - 1]}"
     return f"{text} {day.year}" if year else text
@@ -239,7 +239,7 @@ def start_text(send_at: datetime, start: datetime, tz: ZoneInfo, language: str) 
     when = reminder_when(send_at, start, tz)
     other_year = local.year != send_at.astimezone(tz).year
     if language == "ja":
-        day = _ja_day(local)
+        day = ja_day(local)
         if when == "today":
             return f"本日{local:%H:%M}"
         if when == "tomorrow":
@@ -249,5 +249,5 @@ def start_text(send_at: datetime, start: datetime, tz: ZoneInfo, language: str) 
     if when == "today":
         return f"today at {hour}"
     if when == "tomorrow":
-        return f"tomorrow, {_en_day(local)}, at {hour}"
-    return f"on {_en_day(local, year=other_year)} at {hour}"
+        return f"tomorrow, {en_day(local)}, at {hour}"
+    return f"on {en_day(local, year=other_year)} at {hour}"

@@ -192,7 +192,7 @@ class MessageFactory:
         self.send_at = send_at
         self.preview = preview
         self.renderer = renderer or renderer_for(
-            event.spec.event.language, _event_templates(event), settings.templates_dir
+            event.spec.event.language, event_templates(event), settings.templates_dir
         )
         sender = settings.mail_from or (PREVIEW_SENDER if preview else settings.require("mail_from"))
         self.sender = parse_sender(sender)
@@ -230,7 +230,7 @@ class MessageFactory:
             ics_attached = self.target.kind in ICS_KINDS
             prepared = self._languages[code] = Language(
                 code,
-                renderer or renderer_for(code, _event_templates(self.event), self.settings.templates_dir),
+                renderer or renderer_for(code, event_templates(self.event), self.settings.templates_dir),
                 event_context(
                     self.event, self.meeting, previous=self.previous, ics_attached=ics_attached, language=code
                 ),
@@ -488,7 +488,7 @@ def _step_keys(store: Store, event: Event) -> set[str]:
         return {s["key"] for s in db.list_steps(conn, [event.id])}
 
 
-def _event_templates(event: Event):
+def event_templates(event: Event):
     """The seminar's own template folder (`[event] templates`, relative to the job file), if any."""
     folder = event.spec.event.templates
     return event.path.parent / folder if folder else None
@@ -527,13 +527,13 @@ def check_templates(settings: Settings, event: Event, steps) -> list[str]:
     the first that fails. Returns the kinds checked."""
     from opsflow.mail.context import sample_context
 
-    renderers = [renderer_for(event.spec.event.language, _event_templates(event), settings.templates_dir)]
+    renderers = [renderer_for(event.spec.event.language, event_templates(event), settings.templates_dir)]
     # the other language too when a folder of the seminar's or the user's has its templates: a registrant
     # may choose it (the built-in set is checked by opsflow's own tests)
     for code in LANGUAGES:
-        own = [f for f in (_event_templates(event), settings.templates_dir) if f is not None and (f / code).is_dir()]
+        own = [f for f in (event_templates(event), settings.templates_dir) if f is not None and (f / code).is_dir()]
         if code != event.spec.event.language and own:
-            renderers.append(renderer_for(code, _event_templates(event), settings.templates_dir))
+            renderers.append(renderer_for(code, event_templates(event), settings.templates_dir))
     kinds = {s.kind.removeprefix("mail.") for s in steps if s.kind.startswith("mail.")}
     kinds |= {"change", "cancellation"} if kinds else set()
     if any(s.kind.startswith("survey.") for s in steps):

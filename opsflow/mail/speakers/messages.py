@@ -13,7 +13,7 @@ from opsflow.core.errors import NotFoundError
 from opsflow.core.jobspec import Event, Speaker
 from opsflow.mail.context import event_context, message_context, organizer_context
 from opsflow.mail.message import Attachment, Outgoing, build_message, parse_sender
-from opsflow.mail.render import Renderer, _en_day, _ja_day, meeting_id_text, renderer_for
+from opsflow.mail.render import Renderer, en_day, ja_day, meeting_id_text, renderer_for
 from opsflow.mail.speakers.panelists import created_meeting, is_webinar
 from opsflow.mail.speakers.people import STEPS, Addressed, addressed_speakers
 from opsflow.store import Store
@@ -25,8 +25,8 @@ def moment_text(at: datetime, tz: tzinfo, language: str) -> str:
     """`2027年1月14日(木) 18:00`; `Thursday, 14 January 2027, 18:00 JST`."""
     local = at.astimezone(tz)
     if language == "ja":
-        return f"{local.year}年{_ja_day(local)} {local:%H:%M}"
-    return f"{_en_day(local, year=True, comma=True)}, {local:%H:%M} {local.tzname()}"
+        return f"{local.year}年{ja_day(local)} {local:%H:%M}"
+    return f"{en_day(local, year=True, comma=True)}, {local:%H:%M} {local.tzname()}"
 
 
 def rehearsal_context(event: Event) -> dict[str, Any] | None:
@@ -109,12 +109,12 @@ class SpeakerMessages:
         preview: bool = False,
         renderer: Renderer | None = None,
     ) -> None:
-        from opsflow.mail.send import _event_templates
+        from opsflow.mail.send import event_templates
 
         self.event, self.settings, self.send_at = event, settings, send_at
         self.kind = STEPS[step_key]
         self.renderer = renderer or renderer_for(
-            event.spec.event.language, _event_templates(event), settings.templates_dir
+            event.spec.event.language, event_templates(event), settings.templates_dir
         )
         self.sender = parse_sender(settings.mail_from or (PREVIEW_SENDER if preview else settings.require("mail_from")))
         self.meeting = created_meeting(store, event)

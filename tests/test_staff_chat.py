@@ -313,6 +313,54 @@ def test_runners_and_a_manual_send_at_once_post_the_summary_once(run, held, chat
     assert sum("): posted (" in out for out, _ in outcomes) == 1
 
 
+def _killed_while_posting(chat: FakeChat, args: list[str], env: dict[str, str], cwd: Path) -> None:
+    """Start `opsflow ARGS`, and kill it (SIGKILL, as a crash or an OOM kill would) while the chat holds its
+    post unanswered: the post is left in doubt in the ledger (`sending`)."""
+    chat.hang_next(60)
+    proc = opsflow(*args, env=env, cwd=cwd)
+    deadline = time.monotonic() + 60
+    while chat.count() == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.kill()
+    proc.communicate(timeout=30)
+    assert chat.count() == 1, "the post reached the chat before the kill"
+
+
+def test_a_summary_post_in_doubt_is_posted_again_by_deliveries_resolve(run, held, chat, db_url,  # noqa: F811
+                                                                       tmp_path):
+    assert run("report", "fetch", "example-seminar", env=held).exit_code == 0
+    _killed_while_posting(chat, ["summary", "example-seminar", "--send"], held, tmp_path)
+    assert chat_rows(db_url)["chat.summary.staff"][0] == "sending"
+    again = run("summary", "example-seminar", "--send", env=held)  # never posted again by itself
+    assert "in-doubt" in again.stdout and chat.messages() == []
+
+    resolved = run("deliveries", "resolve", "example-seminar", "--resend", "--to", "staff-chat", "--json", env=held)
+
+    assert resolved.exit_code == 0, resolved.output
+    data = json.loads(resolved.stdout)
+    assert data["reposted"] == [{"message": "chat.summary.staff", "outcome": "posted", "detail": "200"}]
+    assert data["resent"] == []  # no mail went again: the summary mail had gone before the kill
+    assert len(chat.messages()) == 1 and "集計報告" in texts(chat)[0]
+    assert chat_rows(db_url)["chat.summary.staff"][0] == "sent"
+
+
+def test_an_alert_post_in_doubt_is_decided_as_sent_not_posted_again(run, env, fake_zoom, chat, db_url,  # noqa: F811
+                                                                   tmp_path):
+    refuse_the_meeting(fake_zoom)
+    assert run("apply", "--now", iso(INVITE_AT), env=env).exit_code == 0
+    _killed_while_posting(chat, ["run-due", "--now", iso(INVITE_AT)], env, tmp_path)
+    assert chat_rows(db_url)["chat.alert.zoom.create"][0] == "sending"
+
+    refused = run("deliveries", "resolve", "example-seminar", "--resend", "--to", "staff-chat", env=env)
+
+    assert refused.exit_code == 2 and "Traceback" not in refused.output
+    assert "chat.alert.zoom.create: a staff chat alert is not posted again by hand" in refused.output
+    assert "--to staff-chat --as-sent" in refused.output
+    assert chat_rows(db_url)["chat.alert.zoom.create"][0] == "sending"  # nothing changed
+    decided = run("deliveries", "resolve", "example-seminar", "--as-sent", "--to", "staff-chat", env=env)
+    assert decided.exit_code == 0 and chat_rows(db_url)["chat.alert.zoom.create"][0] == "sent"
+
+
 # --- the URL is a secret ---------------------------------------------------------------------------------
 
 def test_the_webhook_url_never_shows(run, env, fake_zoom, chat, db_url, tmp_path):  # noqa: F811

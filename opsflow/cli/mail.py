@@ -309,6 +309,7 @@ def resolve(app, event: str, as_sent: bool, resend: bool, to: str | None, dry_ru
         opsflow deliveries resolve example-seminar --resend --to t-yamada@city.kaga.lg.jp
     """
     from opsflow import store as db
+    from opsflow.after.staff_chat import RECIPIENT as STAFF_CHAT
     from opsflow.cli.views import batch_data
 
     if as_sent == resend:
@@ -324,6 +325,17 @@ def resolve(app, event: str, as_sent: bool, resend: bool, to: str | None, dry_ru
             for r in db.list_deliveries(conn, event, state="sending")
             if recipients is None or r["recipient"] in recipients
         ]
+        alerts = [
+            r["message_key"]
+            for r in rows
+            if r["recipient"] == STAFF_CHAT and r["message_key"].startswith("chat.alert.")
+        ]
+        if resend and alerts:  # decided before anything changes
+            raise click.UsageError(
+                f"{', '.join(sorted(alerts))}: a staff chat alert is not posted again by hand (the alert mail and "
+                f"`opsflow status {event}` still show the step): decide it with `--to staff-chat --as-sent`, "
+                "then send the others again with --to EMAIL --resend"
+            )
         changed = len(rows)
         if not dry_run:
             changed = db.set_deliveries(
@@ -336,13 +348,18 @@ def resolve(app, event: str, as_sent: bool, resend: bool, to: str | None, dry_ru
             )
     found = [{"message": r["message_key"], "recipient": r["recipient"]} for r in rows]
     reports = []
+    posts = []  # a staff chat summary in doubt, posted again (opsflow.after.staff_chat)
     if resend and rows and not dry_run:
+        from opsflow.after.staff_chat import post_summary
         from opsflow.mail.send import send_mail
 
+        mails = sorted({r["message_key"] for r in rows if r["recipient"] != STAFF_CHAT})
         with _progress(as_json) as progress:
-            for key in sorted({r["message_key"] for r in rows}):
+            for key in mails:
                 reports.append(send_mail(store, app.settings, stored, key, at, sync=False, to=to, progress=progress))
-    failures = any(r.has_failures for r in reports)
+        for key in sorted({r["message_key"] for r in rows if r["recipient"] == STAFF_CHAT}):
+            posts.append(post_summary(store, app.settings, stored, key.removeprefix("chat."), at))
+    failures = any(r.has_failures for r in reports) or any(p.outcome not in ("posted", "already") for p in posts)
     if as_json:
         print_json(
             {
@@ -352,6 +369,7 @@ def resolve(app, event: str, as_sent: bool, resend: bool, to: str | None, dry_ru
                 "changed": 0 if dry_run else changed,
                 "deliveries": found,
                 "resent": [batch_data(r, False) for r in reports],
+                "reposted": [{"message": p.message_key, "outcome": p.outcome, "detail": p.detail} for p in posts],
             }
         )
     elif dry_run:
@@ -362,6 +380,8 @@ def resolve(app, event: str, as_sent: bool, resend: bool, to: str | None, dry_ru
         click.echo(f"{event}: {changed} ambiguous deliveries marked {decided}")
         for report in reports:
             click.echo(f"{event}: {report.message_key}: {len(report.sent)} sent again")
+        for post in posts:
+            click.echo(f"{event}: {post.message_key}: {post.line()}")
     if failures:
         if as_json:
             sys.exit(1)

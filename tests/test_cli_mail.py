@@ -167,6 +167,7 @@ def test_resolve_dry_run_changes_and_sends_nothing(run, ready, mail_env, smtp_si
         "changed": 0,
         "deliveries": [{"message": "mail.invitation", "recipient": ambiguous["recipient"]}],
         "resent": [],
+        "reposted": [],
     }
     assert len(smtp_sink.received) == received
     assert len(json.loads(run("deliveries", "example-seminar", "--state", "ambiguous", "--json").stdout)) == 1

@@ -394,6 +394,50 @@ def send_mail(
         recipients = [address]
     factory = MessageFactory(store, settings, event, target, now, preview=dry_run)
     factory.alert = alert
+    return deliver(
+        store,
+        settings,
+        event,
+        target.message_key,
+        recipients,
+        factory,
+        factory.sender.addr_spec,
+        now,
+        to=to,
+        resend=resend,
+        dry_run=dry_run,
+        transport=transport,
+        clock=clock,
+        sleep=sleep,
+        progress=progress,
+        should_stop=should_stop,
+        record_step=record_step,
+    )
+
+
+def deliver(
+    store: Store,
+    settings: Settings,
+    event: Event,
+    message_key: str,
+    recipients: Recipients | list[str],
+    build: Callable[[str], Outgoing],
+    sender: str,
+    now: datetime,
+    *,
+    to: str | None,
+    resend: bool,
+    dry_run: bool,
+    transport=None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    progress: Callable[[int, int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    record_step: bool = True,
+) -> BatchReport:
+    """Send one batch through the ledger (the mail server of the settings unless `transport` is given,
+    paced by OPSFLOW_MAIL_RATE), then record its step, when it is one of the seminar's and the batch was
+    for everyone: what `send_mail` and the speakers' mails share."""
     if transport is None and not dry_run:
         from opsflow.mail.transport import transport_for
 
@@ -402,10 +446,10 @@ def send_mail(
         store,
         transport,
         event_id=event.id,
-        message_key=target.message_key,
+        message_key=message_key,
         recipients=recipients,
-        build=factory,
-        sender=factory.sender.addr_spec,
+        build=build,
+        sender=sender,
         now=lambda: now,
         resend=resend,
         dry_run=dry_run,
@@ -414,8 +458,8 @@ def send_mail(
         should_stop=should_stop,
         cancel_others=to is None,
     )
-    if record_step and to is None and not dry_run and target.message_key in _step_keys(store, event):
-        record_mail_step(store, event, target.message_key, [report], now)
+    if record_step and to is None and not dry_run and message_key in _step_keys(store, event):
+        record_mail_step(store, event, message_key, [report], now)
     return report
 
 

@@ -9,11 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 
-from opsflow import store as db
 from opsflow.core.config import Settings
 from opsflow.core.errors import NotFoundError, OpsflowError
 from opsflow.core.jobspec import Event
-from opsflow.mail.ledger import BatchReport, Pace, send_batch
+from opsflow.mail.ledger import BatchReport
 from opsflow.mail.speakers.messages import SpeakerMessages
 from opsflow.mail.speakers.panelists import Panelists, created_meeting, ensure_panelists, is_webinar
 from opsflow.mail.speakers.people import STEPS, addressed_speakers, speaker_step
@@ -71,7 +70,7 @@ def send_speakers(
     """Send a speaker mail (`speakers.request`, ... or `speaker_request`, ...) to each speaker with an email
     who has not had it; with `to`, to that speaker only (the step's state is left alone). For a webinar the
     request and the rehearsal notice first make the speakers panelists (not in a dry run)."""
-    from opsflow.mail.send import record_mail_step
+    from opsflow.mail.send import deliver
 
     key = _step_key(event, name)
     speakers = addressed_speakers(event)
@@ -92,31 +91,24 @@ def send_speakers(
     build = SpeakerMessages(
         store, settings, event, key, now, links=panelists.links if panelists else None, preview=dry_run
     )
-    if transport is None and not dry_run:
-        from opsflow.mail.transport import transport_for
-
-        transport = transport_for(settings.require("smtp_url").reveal(), timeout=settings.smtp_timeout)
-    report = send_batch(
+    report = deliver(
         store,
-        transport,
-        event_id=event.id,
-        message_key=key,
-        recipients=recipients,
-        build=build,
-        sender=build.sender.addr_spec,
-        now=lambda: now,
+        settings,
+        event,
+        key,
+        recipients,
+        build,
+        build.sender.addr_spec,
+        now,
+        to=to,
         resend=resend,
         dry_run=dry_run,
-        pace=Pace(settings.mail_rate, clock, sleep),
+        transport=transport,
+        clock=clock,
+        sleep=sleep,
         progress=progress,
         should_stop=should_stop,
-        cancel_others=to is None,
     )
-    if to is None and not dry_run:
-        with store.read() as conn:
-            planned = db.get_step(conn, event.id, key) is not None
-        if planned:
-            record_mail_step(store, event, key, [report], now)
     return SpeakerSend(report, panelists)
 
 

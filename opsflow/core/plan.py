@@ -178,69 +178,31 @@ def _speaker_steps(event: Event, *, before_end: bool, report_key: str | None = N
     speakers = spec.speakers
     if not speakers.enabled or not any(s.email for s in spec.event.speakers):
         return []
-    meeting = "zoom.create" if spec.zoom is not None else None
+
+    def step(name: str, due: datetime | None, at: str, source: str, after: str | None) -> Step:
+        return Step(f"speakers.{name}", f"speakers.{name}", due, at, source, after=after, is_send=True)
+
     if not before_end:
         if not speakers.thanks:
             return []
         due = _after_end(event, speakers.thanks_at, "speakers.thanks_at", "speakers' thank-you")
-        return [
-            Step(
-                "speakers.thanks",
-                "speakers.thanks",
-                due,
-                speakers.thanks_at,
-                "speakers.thanks_at",
-                after=report_key,
-                is_send=True,
-            )
-        ]
-    steps = []
+        return [step("thanks", due, speakers.thanks_at, "speakers.thanks_at", report_key)]
+    meeting = "zoom.create" if spec.zoom is not None else None
     if speakers.request_at is None:
-        steps.append(
-            Step("speakers.request", "speakers.request", None, ON_APPLY, "speakers", after=meeting, is_send=True)
-        )
+        steps = [step("request", None, ON_APPLY, "speakers", meeting)]
     else:
         due = _before_start(event, speakers.request_at, "speakers.request_at", "speakers' request")
-        steps.append(
-            Step(
-                "speakers.request",
-                "speakers.request",
-                due,
-                speakers.request_at,
-                "speakers.request_at",
-                after=meeting,
-                is_send=True,
-            )
-        )
+        steps = [step("request", due, speakers.request_at, "speakers.request_at", meeting)]
     if speakers.rehearsal is not None:
         held = _before_start(event, speakers.rehearsal, "speakers.rehearsal", "rehearsal")
         notice = _before(event, speakers.rehearsal_notice_at, "speakers.rehearsal_notice_at", held, "the rehearsal")
-        steps.append(
-            Step(
-                "speakers.rehearsal",
-                "speakers.rehearsal",
-                notice,
-                speakers.rehearsal_notice_at,
-                "speakers.rehearsal_notice_at",
-                after=meeting,
-                is_send=True,
-            )
-        )
+        steps.append(step("rehearsal", notice, speakers.rehearsal_notice_at, "speakers.rehearsal_notice_at", meeting))
     if speakers.materials_due is not None:
         due = _before_start(event, speakers.materials_due, "speakers.materials_due", "materials deadline")
         remind = _before(
             event, speakers.materials_remind_at, "speakers.materials_remind_at", due, "the materials deadline"
         )
-        steps.append(
-            Step(
-                "speakers.materials",
-                "speakers.materials",
-                remind,
-                speakers.materials_remind_at,
-                "speakers.materials_remind_at",
-                is_send=True,
-            )
-        )
+        steps.append(step("materials", remind, speakers.materials_remind_at, "speakers.materials_remind_at", None))
     return steps
 
 
